@@ -1,0 +1,172 @@
+"""The one place for argument checks: shapes, finiteness, symmetry/PSD, integers, random generators."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .exceptions import DimensionError
+
+# Relative tolerance for "symmetric" and "positive semi-definite": a covariance assembled in
+# floating point (e.g. ``L @ L.T``) is symmetric only to a few ulps of its largest entry.
+SYMMETRY_RTOL = 1e-10
+
+
+def _shape_str(shape: tuple[Any, ...]) -> str:
+    return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def as_float_array(name: str, value: Any) -> np.ndarray:
+    """Convert ``value`` to a new float64 array, raising ``TypeError`` for non-numeric input."""
+    if value is None:
+        raise TypeError(f"{name} must be an array of real numbers; got None")
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an array of real numbers; got {type(value).__name__}")
+    try:
+        arr = np.array(value)
+    except ValueError as exc:  # ragged nested lists
+        raise DimensionError(f"{name} must be a rectangular array; got a ragged sequence ({exc})") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be an array of real numbers; got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real; got complex dtype {arr.dtype}")
+    return arr.astype(np.float64, copy=True)
+
+
+def check_finite(name: str, arr: np.ndarray, *, allow_nan: bool = False) -> None:
+    """Raise ``ValueError`` if ``arr`` holds inf (or NaN, unless ``allow_nan``)."""
+    bad = np.isinf(arr) if allow_nan else ~np.isfinite(arr)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        what = "infinite" if allow_nan else "non-finite"
+        raise ValueError(f"{name} must be finite; got {what} value {arr[idx]!r} at index {idx}")
+
+
+def as_matrix(name: str, value: Any, shape: tuple[int | None, int | None], *, allow_scalar: bool = False) -> np.ndarray:
+    """A finite float matrix of the given shape (``None`` = any size on that axis).
+
+    With ``allow_scalar`` a 0-d value ``s`` is read as ``s * I`` (only for square shapes).
+    """
+    arr = as_float_array(name, value)
+    if arr.ndim == 0 and allow_scalar and shape[0] is not None and shape[0] == shape[1]:
+        arr = arr * np.eye(shape[0])
+    if arr.ndim != 2 or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+        raise DimensionError(f"{name} must have shape {_shape_str(shape)}; got shape {_shape_str(arr.shape)}")
+    check_finite(name, arr)
+    return arr
+
+
+def as_square(name: str, value: Any, *, allow_scalar: bool = True) -> np.ndarray:
+    """A finite square float matrix; a 0-d scalar is read as a 1x1 matrix when allowed."""
+    arr = as_float_array(name, value)
+    if arr.ndim == 0 and allow_scalar:
+        arr = arr.reshape(1, 1)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise DimensionError(f"{name} must be a square matrix with shape (n, n); got shape {_shape_str(arr.shape)}")
+    check_finite(name, arr)
+    return arr
+
+
+def as_vector(name: str, value: Any, length: int | None) -> np.ndarray:
+    """A finite float vector of the given length (``None`` = any length)."""
+    arr = as_float_array(name, value)
+    if arr.ndim != 1 or (length is not None and arr.shape[0] != length):
+        raise DimensionError(f"{name} must have shape {_shape_str((length,))}; got shape {_shape_str(arr.shape)}")
+    check_finite(name, arr)
+    return arr
+
+
+def as_psd(name: str, value: Any, n: int, *, allow_scalar: bool = True) -> np.ndarray:
+    """A symmetric positive semi-definite ``(n, n)`` matrix, symmetrised exactly on return.
+
+    A 0-d ``s`` is read as ``s * I``. Symmetry and the smallest eigenvalue are judged relative to
+    the largest absolute entry (tolerance :data:`SYMMETRY_RTOL`), so covariances built in floating
+    point pass while a genuinely indefinite matrix is refused with its smallest eigenvalue.
+    """
+    arr = as_matrix(name, value, (n, n), allow_scalar=allow_scalar)
+    scale = max(float(np.max(np.abs(arr), initial=0.0)), np.finfo(float).tiny)
+    asym = float(np.max(np.abs(arr - arr.T), initial=0.0))
+    if asym > SYMMETRY_RTOL * scale:
+        raise ValueError(
+            f"{name} must be symmetric positive semi-definite with shape ({n}, {n}); "
+            f"got a non-symmetric matrix (max |{name} - {name}.T| = {asym:.3g})"
+        )
+    sym = 0.5 * (arr + arr.T)
+    if n:
+        lam_min = float(np.linalg.eigvalsh(sym)[0])
+        if lam_min < -SYMMETRY_RTOL * scale * n:
+            raise ValueError(
+                f"{name} must be symmetric positive semi-definite with shape ({n}, {n}); "
+                f"got shape ({n}, {n}) with min eigenvalue {lam_min:.3g}"
+            )
+    return sym
+
+
+def as_int(name: str, value: Any, *, minimum: int | None = None) -> int:
+    """An integer (bools refused) no smaller than ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be an integer; got {value!r} of type {type(value).__name__}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
+    return value
+
+
+def as_float(name: str, value: Any, *, positive: bool = False, nonnegative: bool = False) -> float:
+    """A finite real scalar, optionally required to be positive or non-negative."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number; got {value!r} of type {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0; got {value}")
+    if nonnegative and value < 0:
+        raise ValueError(f"{name} must be >= 0; got {value}")
+    return value
+
+
+def as_rng(rng: Any) -> np.random.Generator:
+    """A :class:`numpy.random.Generator` from a Generator, an integer seed, a SeedSequence or None."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, (numbers.Integral, np.integer, np.random.SeedSequence)):
+        if isinstance(rng, (bool, np.bool_)):
+            raise TypeError(f"rng must be a numpy Generator, an integer seed or None; got {rng!r}")
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be a numpy Generator, an integer seed or None; got {type(rng).__name__}")
+
+
+def as_sequence(
+    name: str, value: Any, dim: int, *, allow_nan: bool = False, steps: int | None = None
+) -> tuple[np.ndarray, bool]:
+    """Read a sequence argument as a float array of shape ``(batch, T, dim)``.
+
+    Accepted layouts: ``(T, dim)`` for one sequence, ``(batch, T, dim)`` for a batch (batch first),
+    and ``(T,)`` when ``dim == 1``. Returns the 3-D array and whether the input was batched.
+    ``steps`` (if given) is the required ``T``.
+    """
+    arr = as_float_array(name, value)
+    layouts = f"(T, {dim})" + (" or (T,)" if dim == 1 else "") + f" or (batch, T, {dim})"
+    if arr.ndim == 1 and dim == 1:
+        arr = arr[:, None]
+    if arr.ndim == 2 and arr.shape[1] == dim:
+        arr, batched = arr[None], False
+    elif arr.ndim == 3 and arr.shape[2] == dim:
+        batched = True
+    else:
+        raise DimensionError(f"{name} must have shape {layouts}; got shape {_shape_str(arr.shape)}")
+    if steps is not None and arr.shape[1] != steps:
+        raise DimensionError(f"{name} must have T = {steps} time steps on axis {1 if batched else 0}; got {arr.shape[1]}")
+    if arr.shape[1] < 1:
+        raise ValueError(f"{name} must hold at least one time step; got T = 0")
+    check_finite(name, arr, allow_nan=allow_nan)
+    return arr, batched
+
+
+def freeze(arr: np.ndarray) -> np.ndarray:
+    """Mark an array read-only so a frozen model cannot be changed in place."""
+    arr.setflags(write=False)
+    return arr

@@ -1,0 +1,105 @@
+"""The built-in tour: a default model and a readable report of what rnnss can show about it."""
+
+from __future__ import annotations
+
+import io as _io
+from typing import Callable
+
+import numpy as np
+
+from .linear import LinearRNN, eigenmodes, fixed_point, impulse_response, spectral_norm, transient_growth, unroll, simulate
+from .statespace import euler_max_step
+
+__all__ = ["default_model", "demo_report"]
+
+
+def default_model() -> LinearRNN:
+    r"""The demo network: a damped oscillator feeding a slow leaky integrator, sampled at 50 Hz.
+
+    ``n = 3`` hidden units, ``p = 1`` input, ``m = 2`` noisy outputs, ``dt = 0.02`` s (the seeds'
+    sampling interval). Units 1-2 rotate by 22.5 degrees per step with modulus 0.9 (a resonator,
+    the seeds' ``alpha A`` with ``A`` a rotation); unit 3 integrates unit 1 with leak 0.98, a one-way
+    coupling that makes ``W`` non-normal (transient growth although every mode decays).
+
+    Returns
+    -------
+    LinearRNN
+        The model used by ``rnnss demo`` and the examples.
+    """
+    th = np.pi / 8
+    W = np.array(
+        [
+            [0.9 * np.cos(th), -0.9 * np.sin(th), 0.0],
+            [0.9 * np.sin(th), 0.9 * np.cos(th), 0.0],
+            [0.5, 0.0, 0.98],
+        ]
+    )
+    return LinearRNN(
+        W=W,
+        U=[[1.0], [0.0], [0.0]],
+        b=[0.0, 0.0, 0.02],
+        V=[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]],
+        Q=np.diag([0.1, 0.1, 0.01]),
+        R=np.diag([0.5, 0.2]),
+        P0=np.eye(3),
+        dt=0.02,
+    )
+
+
+def _core(rnn: LinearRNN, out: Callable[[str], None]) -> None:
+    modes = eigenmodes(rnn)
+    out(f"Model: {rnn!r}")
+    out(f"  spectral radius {modes.modulus[0]:.4f}, spectral norm {spectral_norm(rnn):.4f}")
+    out(f"Eigenmodes of W (dt = {rnn.dt:g} s, so time constants and periods are in seconds):")
+    out("\n".join("  " + line for line in str(modes).splitlines()))
+    tg = transient_growth(rnn)
+    out(
+        f"Transient growth: max_k ||W^k||_2 = {tg.peak:.3f} at k = {tg.peak_step} although every mode decays "
+        "(W is non-normal)"
+    )
+    irf = impulse_response(rnn, 6)[:, :, 0]
+    out("Impulse response V W^k U, k = 0..5 (rows: lag, columns: outputs):")
+    with np.printoptions(precision=4, suppress=True):
+        out("\n".join("  " + line for line in str(irf).splitlines()))
+    x = np.ones(1)
+    out(f"Fixed point under constant input x = 1: h* = {np.array2string(fixed_point(rnn, x), precision=4)}")
+    xs = np.random.default_rng(0).standard_normal((200, 1))
+    gap = np.max(np.abs(unroll(rnn, xs) - simulate(rnn, x=xs, noise=False).h[-1]))
+    out(f"Unrolled sum  h_T = sum_i W^i (U x_(T-i) + b) + W^T h_0  vs recursion, T = 200: max |diff| = {gap:.1e}")
+    J = (rnn.W - np.eye(3)) / rnn.dt
+    out(
+        f"Read as forward Euler of dh/dt = J h with J = (W - I)/dt: stable for dt < {euler_max_step(J):.4g} s "
+        f"(here dt = {rnn.dt:g} s)"
+    )
+
+
+SECTIONS: list[tuple[str, Callable[[LinearRNN, Callable[[str], None]], None]]] = [
+    ("The linear RNN", _core),
+]
+
+
+def demo_report(rnn: LinearRNN | None = None) -> str:
+    """The text of the demo report, one section per capability.
+
+    Parameters
+    ----------
+    rnn : LinearRNN, optional
+        The model to describe (default :func:`default_model`).
+
+    Returns
+    -------
+    str
+        The report.
+    """
+    rnn = default_model() if rnn is None else rnn
+    buf = _io.StringIO()
+
+    def out(line: str) -> None:
+        buf.write(line + "\n")
+
+    out("rnnss demo: a recurrent network read as a state-space system")
+    for title, section in SECTIONS:
+        out("")
+        out(f"== {title} " + "=" * max(0, 70 - len(title)))
+        section(rnn, out)
+    return buf.getvalue()

@@ -1,0 +1,1 @@
+"""The rnnss test-suite."""

@@ -1,0 +1,177 @@
+"""Tests of rnnss.statespace: python-control / scipy bridges and discretisation."""
+
+import dataclasses
+import math
+import warnings
+
+import control
+import numpy as np
+import pytest
+import scipy.integrate
+import scipy.linalg
+import scipy.signal
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rnnss
+from rnnss import LinearRNN
+
+from .conftest import random_stable
+
+
+def _strip_noise(rnn):
+    return LinearRNN(rnn.W, rnn.U, rnn.b, rnn.V, rnn.d, dt=rnn.dt)
+
+
+def test_to_statespace_matrices(small_rnn):
+    sys = rnnss.to_statespace(small_rnn)
+    assert isinstance(sys, control.StateSpace) and sys.dt == 1.0
+    np.testing.assert_array_equal(sys.A, small_rnn.W)
+    np.testing.assert_array_equal(sys.B, np.column_stack([small_rnn.U, small_rnn.b]))
+    np.testing.assert_array_equal(sys.C, small_rnn.V)
+    np.testing.assert_array_equal(sys.D, np.column_stack([np.zeros((2, 2)), small_rnn.d]))
+    nobias = rnnss.to_statespace(dataclasses.replace(small_rnn, b=np.zeros(4), d=np.zeros(2)))
+    assert nobias.ninputs == 2 and not np.any(nobias.D)
+
+
+def test_statespace_round_trip_exact(small_rnn):
+    sys = small_rnn.to_statespace()
+    back = LinearRNN.from_statespace(sys, bias_input=True, Q=small_rnn.Q, R=small_rnn.R, h0=small_rnn.h0, P0=small_rnn.P0)
+    assert back == small_rnn
+
+
+def test_dlti_round_trip_exact(small_rnn):
+    sys = small_rnn.to_dlti()
+    assert isinstance(sys, scipy.signal.dlti) and sys.dt == small_rnn.dt
+    back = LinearRNN.from_dlti(sys, bias_input=True)
+    assert back == _strip_noise(small_rnn)
+
+
+def test_dt_is_carried():
+    rnn = LinearRNN(W=[[0.5]], U=[[1.0]], dt=0.02)
+    assert rnnss.to_statespace(rnn).dt == 0.02
+    assert rnnss.from_statespace(rnnss.to_statespace(rnn)).dt == 0.02
+    assert rnnss.from_statespace(control.ss([[0.5]], [[1.0]], [[1.0]], [[0.0]], True)).dt == 1.0
+
+
+def test_from_dlti_transfer_function_has_same_impulse_response():
+    """A scipy transfer function, realised by scipy, keeps its impulse response."""
+    tf = scipy.signal.dlti([1.0, 0.0], [1.0, -0.5], dt=1.0)  # H(z) = z / (z - 0.5): D = 1, not allowed
+    with pytest.raises(ValueError, match="feed-through"):
+        rnnss.from_dlti(tf)
+    tf = scipy.signal.dlti([1.0], [1.0, -0.5], dt=1.0)  # H(z) = 1 / (z - 0.5): h[k] = 0.5^(k-1)
+    rnn = rnnss.from_dlti(tf)
+    np.testing.assert_allclose(rnnss.impulse_response(rnn, 5)[:, 0, 0], 0.5 ** np.arange(5), rtol=1e-14)
+
+
+def test_bridge_errors(small_rnn):
+    with pytest.raises(ValueError, match="bias_input=False would drop"):
+        rnnss.to_statespace(small_rnn, bias_input=False)
+    with pytest.raises(ValueError, match="no input when n or m is 1"):
+        rnnss.to_statespace(LinearRNN(W=0.5))
+    assert rnnss.to_statespace(LinearRNN(W=0.5), bias_input=True).ninputs == 1
+    with pytest.raises(ValueError, match="continuous-time"):
+        rnnss.from_statespace(control.ss([[-1.0]], [[1.0]], [[1.0]], [[0.0]]))
+    with pytest.raises(ValueError, match="continuous-time"):
+        rnnss.from_dlti(scipy.signal.lti([[-1.0]], [[1.0]], [[1.0]], [[0.0]]))
+    with pytest.raises(ValueError, match=r"feed-through D != 0 \(max \|D\| = 2"):
+        rnnss.from_statespace(control.ss([[0.5]], [[1.0]], [[1.0]], [[2.0]], 1.0))
+    with pytest.raises(TypeError, match="control.StateSpace"):
+        rnnss.from_statespace(np.eye(2))
+    with pytest.raises(TypeError, match="scipy.signal LTI"):
+        rnnss.from_dlti(np.eye(2))
+    with pytest.raises(ValueError, match="needs at least one input column"):
+        rnnss.from_statespace(control.ss(np.eye(2) * 0.5, np.zeros((2, 0)), np.eye(2), np.zeros((2, 0)), 1.0), bias_input=True)
+
+
+@given(n=st.integers(1, 5), m=st.integers(1, 3), p=st.integers(0, 3), seed=st.integers(0, 2**31 - 1), bias=st.booleans())
+def test_property_round_trips(n, m, p, seed, bias):
+    rnn = _strip_noise(rnnss.random_rnn(n, m, p, bias=bias, rng=seed))
+    if p == 0 and not bias and 1 in (n, m):
+        kwargs = dict(bias_input=True)
+    else:
+        kwargs = {}
+    want_bias = rnn.has_bias or bool(kwargs)
+    assert rnnss.from_statespace(rnnss.to_statespace(rnn, **kwargs), bias_input=want_bias) == rnn
+    assert rnnss.from_dlti(rnnss.to_dlti(rnn, **kwargs), bias_input=want_bias) == rnn
+
+
+# -- continuous time -----------------------------------------------------------------------------------------
+
+
+def test_euler_closed_form_and_max_step():
+    J = np.array([[-1.0, 2.0], [-2.0, -1.0]])  # eigenvalues -1 +- 2i
+    rnn = rnnss.from_continuous(J, [[1.0], [0.0]], dt=0.1, method="euler", b=[1.0, 2.0], Qc=np.eye(2))
+    np.testing.assert_allclose(rnn.W, np.eye(2) + 0.1 * J)
+    np.testing.assert_allclose(rnn.U, [[0.1], [0.0]])
+    np.testing.assert_allclose(rnn.b, [0.1, 0.2])
+    np.testing.assert_allclose(rnn.Q, 0.1 * np.eye(2))
+    # |1 + dt(-1 + 2i)| < 1  <=>  dt < 2 * 1 / 5
+    assert rnnss.euler_max_step(J) == pytest.approx(0.4)
+    assert rnnss.euler_max_step([[-10.0]]) == pytest.approx(0.2)
+    assert rnnss.euler_max_step([[0.0]]) == 0.0 and rnnss.euler_max_step([[1.0]]) == 0.0
+
+
+def test_euler_instability_is_exposed():
+    """The seeds' point: a decaying ODE, an Euler step past the limit, an exploding RNN."""
+    J = [[-10.0]]
+    with pytest.warns(UserWarning, match="stability limit 0.2"):
+        rnn = rnnss.from_continuous(J, dt=0.25, method="euler")
+    assert rnn.spectral_radius == pytest.approx(1.5) and not rnn.is_stable
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert rnnss.from_continuous(J, dt=0.15, method="euler").is_stable
+        assert rnnss.from_continuous(J, dt=0.25, method="zoh").is_stable  # exact discretisation never explodes
+
+
+def test_zoh_matches_scipy_cont2discrete(rng):
+    """Reference: scipy.signal.cont2discrete (zero-order hold) for W, U."""
+    J = rng.standard_normal((4, 4)) - 2 * np.eye(4)
+    B = rng.standard_normal((4, 2))
+    C = rng.standard_normal((3, 4))
+    rnn = rnnss.from_continuous(J, B, C=C, dt=0.05)
+    Ad, Bd, Cd, _, _ = scipy.signal.cont2discrete((J, B, C, np.zeros((3, 2))), 0.05, method="zoh")
+    np.testing.assert_allclose(rnn.W, Ad, rtol=1e-12)
+    np.testing.assert_allclose(rnn.U, Bd, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(rnn.V, Cd)
+    assert rnn.dt == 0.05
+
+
+def test_zoh_bias_and_noise_closed_form_scalar():
+    """Scalar dh = (j h + c) dt + dW: W = e^{j dt}, b = c (e^{j dt} - 1)/j, Q = qc (e^{2 j dt} - 1)/(2 j)."""
+    j, c, qc, dt = -0.7, 0.3, 2.0, 0.4
+    rnn = rnnss.from_continuous([[j]], dt=dt, b=[c], Qc=[[qc]])
+    assert rnn.W[0, 0] == pytest.approx(math.exp(j * dt), rel=1e-14)
+    assert rnn.b[0] == pytest.approx(c * (math.exp(j * dt) - 1) / j, rel=1e-13)
+    assert rnn.Q[0, 0] == pytest.approx(qc * (math.exp(2 * j * dt) - 1) / (2 * j), rel=1e-13)
+
+
+def test_zoh_noise_matches_quadrature(rng):
+    """Reference: numerical integration of e^{Js} Qc e^{J^T s} over [0, dt]."""
+    J = rng.standard_normal((3, 3)) - np.eye(3)
+    A = rng.standard_normal((3, 3))
+    Qc = A @ A.T
+    dt = 0.3
+    rnn = rnnss.from_continuous(J, dt=dt, Qc=Qc)
+    ref = scipy.integrate.quad_vec(lambda s: scipy.linalg.expm(J * s) @ Qc @ scipy.linalg.expm(J.T * s), 0, dt, epsabs=1e-14, epsrel=1e-13)[0]
+    np.testing.assert_allclose(rnn.Q, ref, rtol=1e-9)
+
+
+def test_from_continuous_bad_input():
+    with pytest.raises(ValueError, match="method must be"):
+        rnnss.from_continuous([[-1.0]], dt=0.1, method="tustin")
+    with pytest.raises(ValueError, match="dt must be > 0"):
+        rnnss.from_continuous([[-1.0]], dt=0.0)
+    with pytest.raises(rnnss.DimensionError, match=r"B must have shape \(1, \?\)"):
+        rnnss.from_continuous([[-1.0]], [[1.0], [2.0]], dt=0.1)
+    with pytest.raises(ValueError, match="Qc must be symmetric positive semi-definite"):
+        rnnss.from_continuous([[-1.0]], dt=0.1, Qc=[[-1.0]])
+    with pytest.raises(rnnss.DimensionError, match="J must be a square matrix"):
+        rnnss.euler_max_step(np.ones((2, 3)))
+
+
+def test_classmethod_conveniences():
+    rnn = LinearRNN.from_continuous([[-1.0]], [[1.0]], dt=0.1, method="euler")
+    assert rnn.W[0, 0] == pytest.approx(0.9)
+    random = random_stable(3, 2, 1, 4)
+    assert LinearRNN.from_dlti(random.to_dlti(), bias_input=True) == _strip_noise(random)
