@@ -23,6 +23,20 @@ from .linear import (
     unroll,
     with_stationary_prior,
 )
+from .kalman import (
+    EquivalenceReport,
+    FilterResult,
+    SmootherResult,
+    SmootherRNN,
+    SteadyState,
+    kalman_filter,
+    kalman_rnn,
+    rts_smoother,
+    smoother_rnn,
+    steady_state,
+    verify_kalman_equivalence,
+)
+from .mse import MonteCarloMSE, MSERatio, MSESweep, ar1_mse_ratio, mse_ratio, mse_ratio_mc, mse_ratio_sweep
 from .statespace import euler_max_step, from_continuous, from_dlti, from_statespace, to_dlti, to_statespace
 
 __version__ = "0.1.0"
@@ -55,6 +69,26 @@ __all__ = [
     "from_dlti",
     "from_continuous",
     "euler_max_step",
+    # Kalman filter, smoother and their RNN equivalents
+    "FilterResult",
+    "SmootherResult",
+    "SteadyState",
+    "SmootherRNN",
+    "EquivalenceReport",
+    "kalman_filter",
+    "rts_smoother",
+    "steady_state",
+    "kalman_rnn",
+    "smoother_rnn",
+    "verify_kalman_equivalence",
+    # filter vs smoother error
+    "MSERatio",
+    "MonteCarloMSE",
+    "MSESweep",
+    "mse_ratio",
+    "ar1_mse_ratio",
+    "mse_ratio_mc",
+    "mse_ratio_sweep",
     # files
     "save",
     "load",
