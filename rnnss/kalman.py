@@ -164,13 +164,19 @@ def _initial(rnn: LinearRNN, initialization: str) -> LinearRNN:
 # -- the NumPy engine: one covariance recursion per missing-data pattern, means batched -------------------
 
 
-def _filter_group(rnn: LinearRNN, y: np.ndarray, x: np.ndarray, store: bool) -> dict[str, Any]:
+def _filter_group(rnn: LinearRNN, y: np.ndarray, x: np.ndarray, store: bool, tol: float | None) -> dict[str, Any]:
     """Time-varying Kalman filter of ``B`` sequences that share the model and the missing-data pattern.
 
     The covariances, gains and log-determinants depend only on the model and on which entries are
     observed, so they are computed once per step for the whole group; only the means are per sequence.
     Joseph-form update; gain and log-likelihood through a Cholesky factor of the innovation covariance.
     ``y``: (B, T, m) with NaN where missing (same pattern in every sequence); ``x``: (B, T, p).
+
+    Steady-state switch (``tol`` not None): once two consecutive fully observed steps give predicted
+    covariances within ``tol`` (relative, max-abs) of each other, the Riccati recursion has converged to
+    rounding level and the covariance, gain and Cholesky factor are reused until a step with missing
+    values. The reused values differ from the recursion's by about ``tol / (1 - rho^2)`` relative, with
+    ``rho`` the filter RNN's spectral radius: far below 1e-10 for the default ``tol = 1e-14``.
     """
     B, T, m = y.shape
     n = rnn.n_hidden
@@ -184,36 +190,51 @@ def _filter_group(rnn: LinearRNN, y: np.ndarray, x: np.ndarray, store: bool) -> 
     mf = np.broadcast_to(rnn.h0, (B, n))
     Pf = rnn.P0
     eye = np.eye(n)
+    steady = prev_full = False
+    Pp_prev = None
+    K = np.zeros((n, m))
     for t in range(T):
-        mp = mf @ W.T + drive[:, t]
-        Pp = W @ Pf @ W.T + Q
-        Pp = 0.5 * (Pp + Pp.T)
         obs = observed[t]
-        K = np.zeros((n, m))
-        if obs.any():
-            Vo, Ro = V[obs], R[np.ix_(obs, obs)]
-            So = Vo @ Pp @ Vo.T + Ro
-            try:
-                L = np.linalg.cholesky(So)
-            except np.linalg.LinAlgError:
-                raise NumericalError(
-                    f"the innovation covariance at step t = {t + 1} is singular: the observed outputs are known "
-                    "exactly given the past (R = 0 in those directions and no state uncertainty); give R a "
-                    "positive variance or P0/Q more uncertainty"
-                ) from None
-            Ko = scipy.linalg.cho_solve((L, True), Vo @ Pp).T  # K = Pp Vo^T So^{-1}
-            A = eye - Ko @ Vo
-            Pf = A @ Pp @ A.T + Ko @ Ro @ Ko.T  # Joseph form: PSD by construction
-            Pf = 0.5 * (Pf + Pf.T)
-            vo = y[:, t, obs] - mp @ Vo.T - d[obs]  # (B, k)
-            mf = mp + vo @ Ko.T
-            z = scipy.linalg.solve_triangular(L, vo.T, lower=True)  # (k, B)
+        full = bool(obs.all())
+        if not (steady and full):
+            steady = False
+            Pp = W @ Pf @ W.T + Q
+            Pp = 0.5 * (Pp + Pp.T)
+            K = np.zeros((n, m))
             k = int(obs.sum())
-            terms[:, t] = -0.5 * (k * _LOG_2PI + 2.0 * np.sum(np.log(np.diag(L))) + np.sum(z * z, axis=0))
+            if k:
+                Vo, Ro = (V, R) if full else (V[obs], R[np.ix_(obs, obs)])
+                So = Vo @ Pp @ Vo.T + Ro
+                try:
+                    L = np.linalg.cholesky(So)
+                except np.linalg.LinAlgError:
+                    raise NumericalError(
+                        f"the innovation covariance at step t = {t + 1} is singular: the observed outputs are known "
+                        "exactly given the past (R = 0 in those directions and no state uncertainty); give R a "
+                        "positive variance or P0/Q more uncertainty"
+                    ) from None
+                Ko = scipy.linalg.cho_solve((L, True), Vo @ Pp, check_finite=False).T  # K = Pp Vo^T So^{-1}
+                A = eye - Ko @ Vo
+                Pf = A @ Pp @ A.T + Ko @ Ro @ Ko.T  # Joseph form: PSD by construction
+                Pf = 0.5 * (Pf + Pf.T)
+                logdet = 2.0 * np.sum(np.log(np.diag(L)))
+                K[:, obs] = Ko
+            else:
+                Pf = Pp
+            if tol is not None:
+                if full and prev_full:
+                    steady = np.max(np.abs(Pp - Pp_prev)) <= tol * np.max(np.abs(Pp))
+                Pp_prev = Pp
+            prev_full = full
+        mp = mf @ W.T + drive[:, t]
+        if k:
+            vo = (y[:, t] if full else y[:, t, obs]) - mp @ Vo.T - (d if full else d[obs])  # (B, k)
+            mf = mp + vo @ Ko.T
+            z = scipy.linalg.solve_triangular(L, vo.T, lower=True, check_finite=False)  # (k, B)
+            terms[:, t] = -0.5 * (k * _LOG_2PI + logdet + np.sum(z * z, axis=0))
             innov[:, t, obs] = vo
-            K[:, obs] = Ko
         else:
-            mf, Pf = mp, Pp
+            mf = mp
         mp_all[:, t], mf_all[:, t] = mp, mf
         if store:
             covs["Pp"][t], covs["Pf"][t], covs["K"][t] = Pp, Pf, K
@@ -224,11 +245,64 @@ def _filter_group(rnn: LinearRNN, y: np.ndarray, x: np.ndarray, store: bool) -> 
     return out
 
 
+def _filter_group_numba(rnn: LinearRNN, y: np.ndarray, x: np.ndarray, store: bool, tol: float | None) -> dict[str, Any]:
+    """The compiled twin of :func:`_filter_group` (same algorithm, same steady-state switch)."""
+    from . import _kalman_numba as nk
+
+    B, T, m = y.shape
+    n = rnn.n_hidden
+    observed = ~np.isnan(y[0])
+    out = dict(mp=np.empty((B, T, n)), mf=np.empty((B, T, n)), innov=np.full((B, T, m), np.nan), terms=np.zeros((B, T)))
+    shapes = [("Pp", (T, n, n)), ("Pf", (T, n, n)), ("S", (T, m, m)), ("K", (T, n, m))]
+    covs = {k: np.empty(sh if store else (1,) + sh[1:]) for k, sh in shapes}
+    Pf_last = np.empty((n, n))
+    status = nk.filter_kernel(
+        rnn.W, rnn.U, rnn.b, rnn.V, rnn.d, rnn.Q, rnn.R, rnn.h0, rnn.P0, np.ascontiguousarray(x), np.ascontiguousarray(y),
+        observed, store,
+        -1.0 if tol is None else float(tol), out["mp"], out["mf"], out["innov"], out["terms"],
+        covs["Pp"], covs["Pf"], covs["S"], covs["K"], Pf_last,
+    )
+    if status:
+        raise NumericalError(
+            f"the innovation covariance at step t = {status} is singular: the observed outputs are known "
+            "exactly given the past (R = 0 in those directions and no state uncertainty); give R a "
+            "positive variance or P0/Q more uncertainty"
+        )
+    out.update(n_obs=int(observed.sum()), Pf_last=Pf_last)
+    if store:
+        out.update(covs)
+    return out
+
+
+ENGINES = ("auto", "numba", "numpy")
+
+
+def _engine(engine: str) -> str:
+    from . import _kalman_numba
+
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}")
+    if engine == "numba" and not _kalman_numba.AVAILABLE:
+        raise ImportError("engine='numba' needs numba: pip install numba (or use engine='numpy')")
+    if engine == "auto":
+        return "numba" if _kalman_numba.AVAILABLE else "numpy"
+    return engine
+
+
 def _patterns(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group sequences by missing-data pattern: (unique pattern index per sequence, first member of each group)."""
-    flat = np.isnan(y).reshape(y.shape[0], -1)
-    _, first, inverse = np.unique(flat, axis=0, return_index=True, return_inverse=True)
-    return inverse.reshape(-1), first
+    """Group sequences by missing-data pattern: (group index per sequence, first member of each group)."""
+    nb = y.shape[0]
+    if nb == 1:
+        return np.zeros(1, dtype=int), np.zeros(1, dtype=int)
+    packed = np.packbits(np.isnan(y).reshape(nb, -1), axis=1)  # one byte string per pattern: hashable
+    seen: dict[bytes, int] = {}
+    group, first = np.empty(nb, dtype=int), []
+    for i, row in enumerate(packed):
+        g = seen.setdefault(row.tobytes(), len(seen))
+        if g == len(first):
+            first.append(i)
+        group[i] = g
+    return group, np.array(first)
 
 
 def kalman_filter(
@@ -238,6 +312,8 @@ def kalman_filter(
     *,
     initialization: str = "prior",
     store_covariances: bool = True,
+    steady_tol: float | None = 1e-14,
+    engine: str = "auto",
 ) -> FilterResult:
     r"""The exact (time-varying) Kalman filter of a linear-Gaussian RNN.
 
@@ -264,7 +340,15 @@ def kalman_filter(
         input) and covariance of a stable ``W`` (:func:`rnnss.with_stationary_prior`).
     store_covariances : bool, default True
         Keep the per-step covariances and gains (``O(T n^2)`` memory). With False only means, innovations
-        and the log-likelihood are kept.
+        and the log-likelihood are kept: a million steps then fit in bounded memory.
+    steady_tol : float or None, default 1e-14
+        Once the predicted covariance changes by less than this (relative, max-abs) between two fully
+        observed steps, the converged covariance and gain are reused until a step with missing data. The
+        results stay within about ``steady_tol / (1 - rho^2)`` relative of the full recursion (``rho`` the
+        filter RNN's spectral radius). ``None`` runs the full Riccati recursion at every step.
+    engine : {"auto", "numba", "numpy"}
+        ``"numba"``: compiled loops (the fast path); ``"numpy"``: the reference implementation, same
+        algorithm; ``"auto"``: numba when installed.
 
     Returns
     -------
@@ -301,8 +385,11 @@ def kalman_filter(
     """
     rnn = _initial(_check_rnn(rnn), initialization)
     ys, xs, batched = _data(rnn, y, x)
+    if steady_tol is not None:
+        steady_tol = v.as_float("steady_tol", steady_tol, nonnegative=True)
+    run = _filter_group_numba if _engine(engine) == "numba" else _filter_group
     group, first = _patterns(ys)
-    runs = [_filter_group(rnn, ys[group == g], xs[group == g], store_covariances) for g in range(len(first))]
+    runs = [run(rnn, ys[group == g], xs[group == g], store_covariances, steady_tol) for g in range(len(first))]
     return _assemble(rnn, runs, group, batched, store_covariances)
 
 
@@ -316,6 +403,8 @@ def _assemble(rnn: LinearRNN, runs: list[dict[str, Any]], group: np.ndarray, bat
 
     def per_sequence(key: str) -> np.ndarray:
         first = runs[0][key]
+        if len(runs) == 1:  # one group: the arrays are already in sequence order (no copy)
+            return first if batched else first[0]
         out = np.empty((nb,) + first.shape[1:])
         for g, r in enumerate(runs):
             out[group == g] = r[key]
@@ -369,28 +458,56 @@ def _gain(Pf: np.ndarray, W: np.ndarray, Pp_next: np.ndarray) -> np.ndarray:
 
 
 def _smooth_group(
-    W: np.ndarray, h0: np.ndarray, P0: np.ndarray, mp: np.ndarray, Pp: np.ndarray, mf: np.ndarray, Pf: np.ndarray
+    W: np.ndarray, h0: np.ndarray, P0: np.ndarray, mp: np.ndarray, Pp: np.ndarray, mf: np.ndarray, Pf: np.ndarray,
+    tol: float | None,
 ) -> dict[str, np.ndarray]:
     """RTS backward pass for ``B`` sequences sharing covariances: gains once per step, means batched.
 
     ``mp, mf``: (B, T, n); ``Pp, Pf``: (T, n, n). Returns means (B, T, n) and shared covariances.
+    Where the filter reused its steady state (bit-identical ``Pf[t] == Pf[t+1]`` and
+    ``Pp[t+1] == Pp[t+2]``) the smoother gain is identical too and is reused exactly; with ``tol`` set,
+    the smoothed covariance is frozen once it stops changing by more than ``tol`` (relative) there.
     """
     B, T, n = mf.shape
     ms, Ps = np.empty((B, T, n)), np.empty((T, n, n))
     J, lag = np.empty((T, n, n)), np.empty((T, n, n))
     ms[:, -1], Ps[-1] = mf[:, -1], Pf[-1]
+    G, frozen = None, False
     for t in range(T - 2, -1, -1):
-        G = _gain(Pf[t], W, Pp[t + 1])
+        reuse = G is not None and t + 2 <= T - 1 and np.array_equal(Pf[t], Pf[t + 1]) and np.array_equal(Pp[t + 1], Pp[t + 2])
+        if not reuse:
+            G, frozen = _gain(Pf[t], W, Pp[t + 1]), False
         ms[:, t] = mf[:, t] + (ms[:, t + 1] - mp[:, t + 1]) @ G.T
-        P = Pf[t] + G @ (Ps[t + 1] - Pp[t + 1]) @ G.T
-        Ps[t] = 0.5 * (P + P.T)
+        if reuse and frozen and tol is not None:
+            Ps[t], lag[t + 1] = Ps[t + 1], lag[t + 2]
+        else:
+            P = Pf[t] + G @ (Ps[t + 1] - Pp[t + 1]) @ G.T
+            Ps[t] = 0.5 * (P + P.T)
+            lag[t + 1] = Ps[t + 1] @ G.T  # Cov(h_{t+1}, h_t | Y) = P_{t+1|T} J_t^T
+            if reuse and tol is not None:
+                frozen = np.max(np.abs(Ps[t] - Ps[t + 1])) <= tol * np.max(np.abs(Ps[t]))
         J[t + 1] = G
-        lag[t + 1] = Ps[t + 1] @ G.T  # Cov(h_{t+1}, h_t | Y) = P_{t+1|T} J_t^T
     G0 = _gain(P0, W, Pp[0])  # the pre-sample state h_0 ~ N(h0, P0)
     m0 = h0 + (ms[:, 0] - mp[:, 0]) @ G0.T
     P0s = P0 + G0 @ (Ps[0] - Pp[0]) @ G0.T
     J[0], lag[0] = G0, Ps[0] @ G0.T
     return dict(ms=ms, Ps=Ps, J=J, lag=lag, m0=m0, P0=0.5 * (P0s + P0s.T))
+
+
+def _smooth_group_numba(
+    W: np.ndarray, h0: np.ndarray, P0: np.ndarray, mp: np.ndarray, Pp: np.ndarray, mf: np.ndarray, Pf: np.ndarray,
+    tol: float | None,
+) -> dict[str, np.ndarray]:
+    """The compiled twin of :func:`_smooth_group`."""
+    from . import _kalman_numba as nk
+
+    B, T, n = mf.shape
+    out = dict(ms=np.empty((B, T, n)), Ps=np.empty((T, n, n)), J=np.empty((T, n, n)), lag=np.empty((T, n, n)),
+               m0=np.empty((B, n)), P0=np.empty((n, n)))
+    c = np.ascontiguousarray
+    nk.smoother_kernel(W, h0, P0, c(mp), c(Pp), c(mf), c(Pf), -1.0 if tol is None else float(tol),
+                       out["ms"], out["Ps"], out["J"], out["lag"], out["m0"], out["P0"])
+    return out
 
 
 def rts_smoother(
@@ -399,6 +516,8 @@ def rts_smoother(
     x: ArrayLike | None = None,
     *,
     initialization: str = "prior",
+    steady_tol: float | None = 1e-14,
+    engine: str = "auto",
 ) -> SmootherResult:
     r"""The Rauch-Tung-Striebel smoother: ``p(h_t | y_1..y_T)`` for every ``t``.
 
@@ -418,6 +537,11 @@ def rts_smoother(
         Inputs.
     initialization : {"prior", "stationary"}
         As for :func:`kalman_filter` (ignored when a FilterResult is given).
+    steady_tol : float or None, default 1e-14
+        As for :func:`kalman_filter`; in the backward pass the smoothed covariance is frozen once it has
+        converged where the filter was steady. ``None``: the full recursion at every step.
+    engine : {"auto", "numba", "numpy"}
+        As for :func:`kalman_filter`.
 
     Returns
     -------
@@ -447,12 +571,15 @@ def rts_smoother(
     else:
         if y is None:
             raise TypeError("rts_smoother needs the observations y when given a model")
-        f = kalman_filter(rnn, y, x, initialization=initialization)
+        f = kalman_filter(rnn, y, x, initialization=initialization, steady_tol=steady_tol, engine=engine)
     if f.filtered_covs is None:
         raise ValueError("the filter result has no covariances: run kalman_filter with store_covariances=True")
+    if steady_tol is not None:
+        steady_tol = v.as_float("steady_tol", steady_tol, nonnegative=True)
+    smooth = _smooth_group_numba if _engine(engine) == "numba" else _smooth_group
     W, h0, P0 = f.rnn.W, f.rnn.h0, f.rnn.P0
     if not f.batched:
-        r = _smooth_group(W, h0, P0, f.predicted_means[None], f.predicted_covs, f.filtered_means[None], f.filtered_covs)
+        r = smooth(W, h0, P0, f.predicted_means[None], f.predicted_covs, f.filtered_means[None], f.filtered_covs, steady_tol)
         return SmootherResult(r["ms"][0], r["Ps"], r["lag"], r["J"], r["m0"][0], r["P0"], f)
     # Sequences with the same missing-data pattern share every covariance (innovations are NaN exactly there).
     group, first = _patterns(f.innovations)
@@ -460,7 +587,7 @@ def rts_smoother(
     for g, i in enumerate(first):
         sel = group == g
         runs.append(
-            _smooth_group(W, h0, P0, f.predicted_means[sel], f.predicted_covs[i], f.filtered_means[sel], f.filtered_covs[i])
+            smooth(W, h0, P0, f.predicted_means[sel], f.predicted_covs[i], f.filtered_means[sel], f.filtered_covs[i], steady_tol)
         )
     nb = group.size
 

@@ -456,3 +456,100 @@ def test_property_smoother_never_worse_than_filter(n, m, p, seed):
     sm = rnnss.rts_smoother(rnn, y, x)
     gap = sm.filter.filtered_covs - sm.smoothed_covs
     assert np.linalg.eigvalsh(0.5 * (gap + np.swapaxes(gap, 1, 2))).min() > -1e-10
+
+
+# -- engines: the fast paths against the reference path --------------------------------------------------
+
+
+def _all_fields(sm):
+    f = sm.filter
+    return {
+        "predicted_means": f.predicted_means, "predicted_covs": f.predicted_covs, "filtered_means": f.filtered_means,
+        "filtered_covs": f.filtered_covs, "innovations": f.innovations, "innovation_covs": f.innovation_covs,
+        "gains": f.gains, "loglik_terms": f.loglik_terms, "smoothed_means": sm.smoothed_means,
+        "smoothed_covs": sm.smoothed_covs, "lag_one_covs": sm.lag_one_covs, "smoother_gains": sm.smoother_gains,
+        "initial_mean": sm.initial_mean, "initial_cov": sm.initial_cov,
+    }
+
+
+@pytest.mark.parametrize("missing", [None, "rows", "entries"])
+@pytest.mark.parametrize("name", MODELS)
+def test_numba_and_steady_switch_match_the_reference_path(name, missing):
+    """Reference: the NumPy engine with the full Riccati recursion at every step (steady_tol=None)."""
+    rnn = MODELS[name]()
+    x, y = _data(rnn, 700, 23, missing=missing)
+    ref = _all_fields(rnnss.rts_smoother(rnn, y, x, engine="numpy", steady_tol=None))
+    for engine in ("numba", "numpy"):
+        for tol in (None, 1e-14):
+            got = _all_fields(rnnss.rts_smoother(rnn, y, x, engine=engine, steady_tol=tol))
+            for key, val in ref.items():
+                scale = max(np.nanmax(np.abs(val)), 1.0)
+                np.testing.assert_allclose(got[key], val, rtol=0, atol=1e-10 * scale, err_msg=f"{engine} {tol} {key}")
+
+
+def test_numba_batch_matches_reference_with_mixed_patterns():
+    rnn = random_stable(3, 2, 2, 51)
+    gen = np.random.default_rng(3)
+    x = gen.standard_normal((6, 120, 2))
+    y = rnnss.simulate(rnn, x=x, rng=gen).y.copy()
+    y[0, 5] = np.nan
+    y[2, 5] = np.nan
+    y[3, 7, 1] = np.nan
+    ref = rnnss.rts_smoother(rnn, y, x, engine="numpy", steady_tol=None)
+    got = rnnss.rts_smoother(rnn, y, x, engine="numba")
+    np.testing.assert_allclose(got.smoothed_means, ref.smoothed_means, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got.smoothed_covs, ref.smoothed_covs, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got.filter.loglik, ref.filter.loglik, rtol=1e-12)
+
+
+def test_steady_switch_is_used_and_exact_reuse_in_the_smoother():
+    """After convergence the stored covariances are bit-identical (reused), and the smoother reuses its gain."""
+    rnn = random_stable(3, 2, 0, 52)
+    _, y = _data(rnn, 400, 6)
+    sm = rnnss.rts_smoother(rnn, y, engine="numba")
+    Pf = sm.filter.filtered_covs
+    assert np.array_equal(Pf[300], Pf[301])
+    assert np.array_equal(sm.smoother_gains[200], sm.smoother_gains[201])
+    full = rnnss.rts_smoother(rnn, y, engine="numba", steady_tol=None)
+    # Identical during the transient, then within tol / (1 - rho^2) of the recursion it replaced.
+    np.testing.assert_array_equal(Pf[:20], full.filter.filtered_covs[:20])
+    rho = rnnss.steady_state(rnn).filter_radius
+    np.testing.assert_allclose(Pf, full.filter.filtered_covs, rtol=0, atol=2e-14 / (1 - rho**2) * np.max(np.abs(Pf)))
+
+
+def test_a_million_steps_stay_symmetric_psd():
+    """1e6 steps of the full Riccati recursion (no steady-state reuse) on a hard model: exactly symmetric, PSD."""
+    rnn = LinearRNN(W=[[0.9999, 1.0], [0.0, 0.9999]], V=[[1.0, 0.0]], Q=np.diag([1e-10, 1e-8]), R=1e-8, P0=1e6 * np.eye(2))
+    y = np.random.default_rng(0).standard_normal((1_000_000, 1))
+    f = rnnss.kalman_filter(rnn, y, engine="numba", steady_tol=None)
+    for P in (f.filtered_covs, f.predicted_covs):
+        assert np.array_equal(P, np.swapaxes(P, 1, 2))
+        assert np.linalg.eigvalsh(P[::997]).min() >= 0
+        assert np.linalg.eigvalsh(P[-5:]).min() >= 0
+    np.testing.assert_allclose(f.filtered_covs[-1], rnnss.steady_state(rnn).filtered_cov, rtol=1e-6)
+
+
+def test_a_million_step_filter_runs_in_bounded_memory():
+    """store_covariances=False: peak traced memory below 200 MB for T = 1e6, n = 4, m = 2."""
+    import tracemalloc
+
+    rnn = rnnss.random_rnn(4, 2, 0, rng=0)
+    y = np.random.default_rng(1).standard_normal((1_000_000, 2))
+    tracemalloc.start()
+    try:
+        f = rnnss.kalman_filter(rnn, y, store_covariances=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 200 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+    assert np.isfinite(f.loglik) and f.filtered_covs is None
+
+
+def test_engine_errors():
+    rnn = random_stable(2, 1, 0, 53)
+    with pytest.raises(ValueError, match="engine must be one of"):
+        rnnss.kalman_filter(rnn, np.ones((5, 1)), engine="gpu")
+    with pytest.raises(ValueError, match="steady_tol must be >= 0"):
+        rnnss.kalman_filter(rnn, np.ones((5, 1)), steady_tol=-1.0)
+    with pytest.raises(NumericalError, match="step t = 1 is singular"):
+        rnnss.kalman_filter(LinearRNN(W=0.5, Q=0.0, R=0.0, P0=0.0), [1.0, 2.0], engine="numba")
