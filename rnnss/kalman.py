@@ -1096,7 +1096,7 @@ def verify_kalman_equivalence(
     ys, xs = ys[0], xs[0]
     if np.isnan(ys).any():
         raise ValueError("y has missing values; the fixed-gain RNN forms need complete data (the exact filter handles NaN)")
-    exact = rts_smoother(rnn, ys, xs)
+    exact = rts_smoother(rnn, ys, xs, steady_tol=None)  # the time-varying recursion at every step
     pair = smoother_rnn(rnn)
     fwd, bwd = pair.run(ys, xs)
     T = ys.shape[0]
