@@ -26,4 +26,6 @@ autodoc_default_options = {"members": True, "show-inheritance": False}
 html_theme = "alabaster"
 exclude_patterns = ["_build"]
 # MathJax is loaded from a CDN when pages are viewed; the build itself needs no network.
-suppress_warnings = ["myst.header"]
+# Shape tokens in numpydoc types ("(T, n)") become cross-reference candidates; attributes named T make
+# them ambiguous, which is harmless.
+suppress_warnings = ["myst.header", "ref.python"]
