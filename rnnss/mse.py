@@ -11,6 +11,7 @@ import numpy as np
 import scipy.stats
 
 from . import _validate as v
+from ._progress import Progress
 from .kalman import kalman_filter, rts_smoother, steady_state
 from .linear import LinearRNN, _check_rnn, simulate
 
@@ -214,6 +215,7 @@ def mse_ratio_mc(
     rng: Any = None,
     burn_in: int | None = None,
     confidence: float = 0.95,
+    progress: bool | None = None,
 ) -> MonteCarloMSE:
     """Monte Carlo estimate of the filter MSE, the smoother MSE and their ratio, from simulated data.
 
@@ -236,6 +238,9 @@ def mse_ratio_mc(
         relative, ``ceil(log(1e-8) / (2 log filter_radius))``.
     confidence : float, default 0.95
         Level of the confidence interval.
+    progress : bool, optional
+        Show a progress bar on stderr (default: only on a terminal). Runs are simulated and smoothed in
+        chunks of about 2 million state values, so memory stays bounded for any ``n_runs``.
 
     Returns
     -------
@@ -268,12 +273,19 @@ def mse_ratio_mc(
     burn_in = v.as_int("burn_in", burn_in, minimum=0)
     if T <= 2 * burn_in:
         raise ValueError(f"T must exceed 2 * burn_in = {2 * burn_in} to leave a window to average over; got T = {T}")
-    x = np.zeros((n_runs, T, rnn.n_inputs)) if rnn.n_inputs else None
-    traj = simulate(rnn, T, x, batch=None if x is not None else n_runs, rng=rng)
-    sm = rts_smoother(rnn, traj.y, x)
+    gen = v.as_rng(rng)
     lo, hi = burn_in, T - burn_in
-    ef = np.sum((sm.filter.filtered_means - traj.h)[:, lo:hi] ** 2, axis=-1).mean(axis=1)  # (runs,)
-    es = np.sum((sm.smoothed_means - traj.h)[:, lo:hi] ** 2, axis=-1).mean(axis=1)
+    chunk = max(1, min(n_runs, 2_000_000 // (T * rnn.n_hidden)))
+    ef, es = np.empty(n_runs), np.empty(n_runs)  # per-run mean squared errors over the window
+    with Progress(n_runs, "Monte Carlo runs", show=progress) as bar:
+        for start in range(0, n_runs, chunk):
+            k = min(chunk, n_runs - start)
+            x = np.zeros((k, T, rnn.n_inputs)) if rnn.n_inputs else None
+            traj = simulate(rnn, T, x, batch=None if x is not None else k, rng=gen)
+            sm = rts_smoother(rnn, traj.y, x)
+            ef[start : start + k] = np.sum((sm.filter.filtered_means - traj.h)[:, lo:hi] ** 2, axis=-1).mean(axis=1)
+            es[start : start + k] = np.sum((sm.smoothed_means - traj.h)[:, lo:hi] ** 2, axis=-1).mean(axis=1)
+            bar.update(k)
     mf, ms = float(ef.mean()), float(es.mean())
     ratio = ms / mf
     # Delta method for a ratio of means over independent runs: Var(R) ~ Var(es - R ef) / (n mf^2).

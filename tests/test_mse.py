@@ -122,3 +122,15 @@ def test_sweep_bad_input():
         rnnss.mse_ratio_sweep(radius=[0.5, 1.0])
     with pytest.raises(ValueError, match="spectral radius 0"):
         rnnss.mse_ratio_sweep(LinearRNN(W=0.0, Q=1.0, R=1.0), radius=[0.5])
+
+
+def test_monte_carlo_in_chunks_is_deterministic_and_shows_progress(capsys):
+    """T * n large enough that runs are processed in several memory-bounded chunks."""
+    import io
+
+    rnn = LinearRNN(W=0.9, Q=1.0, R=1.0)
+    a = rnnss.mse_ratio_mc(rnn, T=20_000, n_runs=250, rng=7)
+    b = rnnss.mse_ratio_mc(rnn, T=20_000, n_runs=250, rng=7)
+    assert a.ratio == b.ratio and a.contains_analytic
+    rnnss.mse_ratio_mc(rnn, T=20_000, n_runs=250, rng=7, progress=True)
+    assert "Monte Carlo runs" in capsys.readouterr().err
