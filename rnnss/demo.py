@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import io as _io
-from typing import Callable
+from pathlib import Path
+from typing import IO, Callable
 
 import numpy as np
 
 from .linear import LinearRNN, eigenmodes, fixed_point, impulse_response, spectral_norm, transient_growth, unroll, simulate
 from .statespace import euler_max_step
 
-__all__ = ["default_model", "demo_report"]
+__all__ = ["default_model", "demo_report", "write_demo"]
 
 
 def default_model() -> LinearRNN:
@@ -109,6 +110,65 @@ SECTIONS: list[tuple[str, Callable[[LinearRNN, Callable[[str], None]], None]]] =
     ("Kalman filter = linear RNN, RTS smoother = bidirectional linear RNN", _kalman),
     ("What the backward direction buys: filter vs smoother MSE", _mse),
 ]
+
+
+def _figures(rnn: LinearRNN, outdir: Path) -> list[Path]:
+    """The demo's figures as PNG files in ``outdir``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ._plot_kalman import plot_equivalence, plot_mse_ratio_sweep
+    from .kalman import verify_kalman_equivalence
+    from .mse import mse_ratio_sweep
+
+    paths = []
+
+    def save(fig: object, name: str) -> None:
+        path = outdir / name
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        paths.append(path)
+
+    gen = np.random.default_rng(1)
+    x = gen.standard_normal((600, rnn.n_inputs))
+    y = simulate(rnn, x=x, rng=gen).y
+    save(plot_equivalence(verify_kalman_equivalence(rnn, y, x, peers=False)), "kalman_equivalence.png")
+    sweep = mse_ratio_sweep(rnn, noise_ratio=np.logspace(-3, 3, 37), radius=[0.5, 0.9, rnn.spectral_radius])
+    save(plot_mse_ratio_sweep(sweep), "mse_ratio_sweep.png")
+    return paths
+
+
+def write_demo(outdir: str | Path | None = "rnnss-demo", *, figures: bool = True, stream: IO[str] | None = None) -> str:
+    """Run the demo: print the report, and write it with its figures to ``outdir``.
+
+    Parameters
+    ----------
+    outdir : str or path, optional
+        Folder for ``report.txt`` and the PNG figures (created if needed); None writes nothing.
+    figures : bool, default True
+        Also draw the figures.
+    stream : text stream, optional
+        Where to print the report (default: nothing is printed).
+
+    Returns
+    -------
+    str
+        The report text.
+    """
+    rnn = default_model()
+    text = demo_report(rnn)
+    if stream is not None:
+        stream.write(text)
+    if outdir is not None:
+        out = Path(outdir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.txt").write_text(text)
+        written = [out / "report.txt"] + (_figures(rnn, out) if figures else [])
+        if stream is not None:
+            stream.write(f"\nwritten to {out}/: " + ", ".join(p.name for p in written) + "\n")
+    return text
 
 
 def demo_report(rnn: LinearRNN | None = None) -> str:
