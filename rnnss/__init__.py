@@ -1,7 +1,36 @@
 """rnnss: recurrent neural networks as state-space systems, analysed with the exact tools of control and estimation."""
 
-from . import exceptions
+from . import cells, exceptions
 from .exceptions import *  # noqa: F401,F403
+from .cells import (
+    Bidirectional,
+    Cell,
+    ElmanCell,
+    GRUCell,
+    LeakyCell,
+    LSTMCell,
+    bidirectional_scan,
+    random_cell,
+    random_orthogonal,
+    scan,
+    step_fan_in,
+)
+from .dynamics import (
+    FixedPoints,
+    GradientFlow,
+    GradientPaths,
+    LyapunovSpectrum,
+    TanhBifurcation,
+    clip_by_norm,
+    fixed_points,
+    gradient_paths,
+    half_life,
+    jacobian_products,
+    linearize,
+    lyapunov_exponents,
+    tanh_bifurcation,
+    time_constant,
+)
 from .io import load, save
 from .linear import (
     LinearRNN,
@@ -37,6 +66,13 @@ from .kalman import (
     verify_kalman_equivalence,
 )
 from .mse import MonteCarloMSE, MSERatio, MSESweep, ar1_mse_ratio, mse_ratio, mse_ratio_mc, mse_ratio_sweep
+from .nonlinear_filters import (
+    NoisyCell,
+    NonlinearFilterResult,
+    extended_kalman_filter,
+    simulate_noisy,
+    unscented_kalman_filter,
+)
 from .statespace import euler_max_step, from_continuous, from_dlti, from_statespace, to_dlti, to_statespace
 
 __version__ = "0.1.0"
@@ -89,6 +125,39 @@ __all__ = [
     "ar1_mse_ratio",
     "mse_ratio_mc",
     "mse_ratio_sweep",
+    # nonlinear cells
+    "Cell",
+    "ElmanCell",
+    "LeakyCell",
+    "LSTMCell",
+    "GRUCell",
+    "Bidirectional",
+    "scan",
+    "bidirectional_scan",
+    "random_cell",
+    "random_orthogonal",
+    "step_fan_in",
+    # dynamics of cells: fixed points, linearisation, Lyapunov exponents, gradients, memory
+    "FixedPoints",
+    "TanhBifurcation",
+    "LyapunovSpectrum",
+    "GradientFlow",
+    "GradientPaths",
+    "fixed_points",
+    "linearize",
+    "tanh_bifurcation",
+    "lyapunov_exponents",
+    "jacobian_products",
+    "clip_by_norm",
+    "gradient_paths",
+    "time_constant",
+    "half_life",
+    # nonlinear state estimation
+    "NoisyCell",
+    "NonlinearFilterResult",
+    "simulate_noisy",
+    "extended_kalman_filter",
+    "unscented_kalman_filter",
     # files
     "save",
     "load",

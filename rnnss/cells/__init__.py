@@ -1,5 +1,25 @@
 """Nonlinear recurrent cells on the common ``Cell`` protocol, driven by ``scan``."""
 
 from .base import Cell, numerical_jacobian, scan
+from .bidirectional import Bidirectional, bidirectional_scan
+from .elman import ACTIVATIONS, ElmanCell
+from .gru import GRUCell
+from .init import random_cell, random_orthogonal, step_fan_in
+from .leaky import LeakyCell
+from .lstm import LSTMCell
 
-__all__ = ["Cell", "scan", "numerical_jacobian"]
+__all__ = [
+    "Cell",
+    "scan",
+    "numerical_jacobian",
+    "ElmanCell",
+    "LeakyCell",
+    "LSTMCell",
+    "GRUCell",
+    "ACTIVATIONS",
+    "Bidirectional",
+    "bidirectional_scan",
+    "step_fan_in",
+    "random_orthogonal",
+    "random_cell",
+]

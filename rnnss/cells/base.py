@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -58,12 +59,38 @@ class Cell(abc.ABC):
         """The visible hidden vector ``h`` inside a state (the state itself by default)."""
         return state
 
+    @property
+    def jacobian_bound(self) -> float | None:
+        """A bound ``c >= ||d s_t / d s_{t-1}||_2`` valid at every state and input, or None if none is known.
+
+        Then ``||d s_T / d s_{T-k}||_2 <= c^k`` (for Elman cells ``c = sup|phi'| ||W||_2``).
+        """
+        return None
+
     def initial_state(self, batch: int | None = None) -> np.ndarray:
         """The zero state, ``(S,)`` or ``(batch, S)``."""
         return np.zeros(self.state_size if batch is None else (batch, self.state_size))
 
     def __call__(self, x: np.ndarray, state: np.ndarray) -> np.ndarray:
         return self.step(x, state)
+
+    # Cells are frozen dataclasses holding arrays: dataclass equality would compare arrays
+    # elementwise (ambiguous truth value), so compare field by field, exactly, like LinearRNN.
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self) or not dataclasses.is_dataclass(self):
+            return NotImplemented
+        for f in dataclasses.fields(self):
+            if not f.compare:
+                continue
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+                if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)):
+                    return False
+            elif a != b:
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
 
     # -- argument checks shared by subclasses ------------------------------------------------------
     def _check_step_args(self, x: Any, state: Any) -> tuple[np.ndarray, np.ndarray, bool]:

@@ -1,0 +1,1021 @@
+"""Nonlinear cells as dynamical systems: fixed points, linearisation, bifurcation, Lyapunov exponents, BPTT Jacobian products, memory timescales."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import _validate as v
+from .cells.base import Cell
+from .exceptions import NumericalError
+from .linear import LinearRNN
+
+if TYPE_CHECKING:  # pragma: no cover
+    from numpy.typing import ArrayLike
+
+__all__ = [
+    "FixedPoints",
+    "fixed_points",
+    "linearize",
+    "TanhBifurcation",
+    "tanh_bifurcation",
+    "LyapunovSpectrum",
+    "lyapunov_exponents",
+    "GradientFlow",
+    "jacobian_products",
+    "clip_by_norm",
+    "GradientPaths",
+    "gradient_paths",
+    "time_constant",
+    "half_life",
+]
+
+# |lambda| within this distance of 1 is "marginal": eigenvalues of a Jacobian evaluated at a point
+# converged to ~1e-12 are accurate to about that much, so a finer split would be noise.
+STABILITY_MARGIN = 1e-8
+
+# Largest T for gradient_paths: 2^20 paths of T factors is ~20 million numbers.
+MAX_PATH_STEPS = 20
+
+
+def _check_cell(cell: Any) -> Cell:
+    if not isinstance(cell, Cell):
+        raise TypeError(f"cell must be an rnnss cell (rnnss.cells.Cell); got {type(cell).__name__}")
+    return cell
+
+
+def _const_input(cell: Cell, x: Any) -> np.ndarray:
+    return np.zeros(cell.n_inputs) if x is None else v.as_vector("x", x, cell.n_inputs)
+
+
+def _state(cell: Cell, h0: Any, name: str = "h0") -> np.ndarray:
+    return cell.initial_state() if h0 is None else v.as_vector(name, h0, cell.state_size)
+
+
+def _input_sequence(cell: Cell, x: Any, steps: Any) -> np.ndarray:
+    """Inputs ``(T, p)``: the given sequence, or ``steps`` zero inputs (autonomous run)."""
+    if x is None:
+        if steps is None:
+            raise TypeError("give the input sequence x or, for an autonomous run with zero input, steps")
+        return np.zeros((v.as_int("steps", steps, minimum=1), cell.n_inputs))
+    xs, batched = v.as_sequence("x", x, cell.n_inputs, steps=None if steps is None else v.as_int("steps", steps, minimum=1))
+    if batched:
+        raise v.DimensionError(f"x must be one sequence of shape (T, {cell.n_inputs}); got a batch of shape {xs.shape}")
+    return xs[0]
+
+
+_LABELS = ("stable", "unstable", "saddle", "marginal")
+
+
+def _checked_step(cell: Cell, x: np.ndarray, s: np.ndarray, t: int) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, by step number
+        out = cell.step(x, s)
+    if not np.all(np.isfinite(out)):
+        raise NumericalError(
+            f"the trajectory diverged: the state after step {t + 1} is not finite (max |s| before it was "
+            f"{np.max(np.abs(s)):.3g}); shorten the run or use a contracting cell"
+        )
+    return out
+
+
+def _label(moduli: np.ndarray) -> str:
+    if np.any(moduli > 1 + STABILITY_MARGIN):
+        return "saddle" if np.any(moduli < 1 - STABILITY_MARGIN) else "unstable"
+    return "marginal" if np.any(moduli >= 1 - STABILITY_MARGIN) else "stable"
+
+
+# -- fixed points ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class FixedPoints:
+    """Fixed points ``s* = f(x, s*)`` of a cell under a constant input, with their linear stability.
+
+    Attributes
+    ----------
+    points : ndarray, shape (k, S)
+        The distinct fixed points, sorted lexicographically.
+    eigenvalues : ndarray, shape (k, S), complex
+        Eigenvalues of the state Jacobian ``d s_t / d s_{t-1}`` at each point, by decreasing modulus.
+    spectral_radius : ndarray, shape (k,)
+        ``max |lambda|`` per point: a perturbation shrinks like ``rho^t`` near a stable point.
+    stability : tuple of str
+        ``"stable"`` (all ``|lambda| < 1``), ``"unstable"`` (all ``> 1``), ``"saddle"`` (some of each) or
+        ``"marginal"`` (some ``|lambda|`` within ``1e-8`` of 1, none above).
+    half_life : ndarray, shape (k,)
+        ``ln 0.5 / ln rho`` in steps, the half-life of the slowest perturbation mode (``inf`` for
+        ``rho = 1``, negative for growing modes, 0 for ``rho = 0``).
+    residuals : ndarray, shape (k,)
+        ``max |f(x, s*) - s*|``.
+    basin_counts : ndarray, shape (k,)
+        How many starts converged to each point (a crude size of its Newton basin, not its attraction basin).
+    x : ndarray, shape (p,)
+        The constant input.
+    n_starts : int
+        Number of starts tried.
+    n_failed : int
+        Starts whose Newton iteration did not converge.
+    """
+
+    points: np.ndarray
+    eigenvalues: np.ndarray
+    spectral_radius: np.ndarray
+    stability: tuple[str, ...]
+    half_life: np.ndarray
+    residuals: np.ndarray
+    basin_counts: np.ndarray
+    x: np.ndarray
+    n_starts: int
+    n_failed: int
+
+    def __len__(self) -> int:
+        return self.points.shape[0]
+
+    def where(self, label: str) -> np.ndarray:
+        """The points with a given stability label.
+
+        Parameters
+        ----------
+        label : {"stable", "unstable", "saddle", "marginal"}
+            Which points.
+
+        Returns
+        -------
+        ndarray, shape (k', S)
+            Those points.
+
+        Raises
+        ------
+        ValueError
+            If ``label`` is not one of the four labels.
+        """
+        if label not in _LABELS:
+            raise ValueError(f"label must be one of {', '.join(map(repr, _LABELS))}; got {label!r}")
+        return self.points[np.array([s == label for s in self.stability], bool)].reshape(-1, self.points.shape[1])
+
+    def __repr__(self) -> str:
+        counts = {lab: self.stability.count(lab) for lab in ("stable", "saddle", "unstable", "marginal") if lab in self.stability}
+        text = ", ".join(f"{c} {lab}" for lab, c in counts.items()) or "none found"
+        return f"FixedPoints({len(self)} points: {text}; {self.n_starts} starts, {self.n_failed} failed)"
+
+    def summary(self) -> str:
+        """One line per fixed point: coordinates, spectral radius, half-life and label."""
+        rows = [repr(self)]
+        with np.printoptions(precision=4, suppress=True, linewidth=120):
+            for i in range(len(self)):
+                rows.append(
+                    f"  {np.array2string(self.points[i])}  rho={self.spectral_radius[i]:.4f}  "
+                    f"half-life={self.half_life[i]:.4g} steps  {self.stability[i]}"
+                )
+        return "\n".join(rows)
+
+
+def _newton(cell: Cell, x: np.ndarray, S: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """Damped Newton on ``F(s) = f(x, s) - s`` for all starts at once; returns states and a converged mask."""
+    nb, dim = S.shape
+    eye = np.eye(dim)
+    X = np.broadcast_to(x, (nb, x.size))
+    alive = np.ones(nb, bool)
+    F = cell.step(X, S) - S
+    res = np.max(np.abs(F), axis=1)
+    for _ in range(max_iter):
+        todo = alive & (res > tol * np.maximum(1.0, np.max(np.abs(S), axis=1)))
+        if not todo.any():
+            break
+        idx = np.flatnonzero(todo)
+        A = cell.jacobian(X[idx], S[idx]) - eye
+        try:
+            delta = np.linalg.solve(A, -F[idx][:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            # A singular Jacobian (a fold, a dead ReLU layer): take the least-squares (minimum-norm) step.
+            delta = np.einsum("bij,bj->bi", np.linalg.pinv(A, rcond=1e-12), -F[idx])
+        # Backtracking on max|F| keeps Newton from jumping between basins or off to infinity.
+        t = np.ones(len(idx))
+        pending = np.isfinite(delta).all(axis=1)
+        alive[idx[~pending]] = False
+        for _ in range(40):
+            if not pending.any():
+                break
+            j = np.flatnonzero(pending)
+            trial = S[idx[j]] + t[j, None] * delta[j]
+            ok_num = np.isfinite(trial).all(axis=1) & (np.max(np.abs(trial), axis=1) < 1e150)
+            Ft = np.full_like(trial, np.inf)
+            if ok_num.any():
+                Ft[ok_num] = cell.step(X[idx[j[ok_num]]], trial[ok_num]) - trial[ok_num]
+            rt = np.max(np.abs(Ft), axis=1)
+            accept = rt <= (1 - 1e-4 * t[j]) * res[idx[j]]
+            acc = j[accept]
+            S[idx[acc]], F[idx[acc]], res[idx[acc]] = trial[accept], Ft[accept], rt[accept]
+            pending[acc] = False
+            t[j[~accept]] *= 0.5
+        alive[idx[pending]] = False  # no decrease along the Newton direction: a local minimum of |F|
+    converged = res <= tol * np.maximum(1.0, np.max(np.abs(S), axis=1))
+    return S, converged
+
+
+def _polish(cell: Cell, x: np.ndarray, pts: np.ndarray, iters: int = 3) -> np.ndarray:
+    """A few plain Newton steps on converged points, kept only where they reduce ``max |F|``.
+
+    The stopping rule of :func:`_newton` is on the residual, which near a strongly repelling or weakly
+    attracting point leaves ``|s - s*| ~ tol / |1 - lambda|``; Newton's quadratic convergence takes that
+    to rounding level in one or two steps.
+    """
+    X = np.broadcast_to(x, (len(pts), x.size))
+    eye = np.eye(pts.shape[1])
+    F = cell.step(X, pts) - pts
+    for _ in range(iters):
+        A = cell.jacobian(X, pts) - eye
+        delta = np.einsum("bij,bj->bi", np.linalg.pinv(A, rcond=1e-12), -F)
+        trial = pts + delta
+        Ft = cell.step(X, trial) - trial
+        better = np.max(np.abs(Ft), axis=1) < np.max(np.abs(F), axis=1)
+        pts = np.where(better[:, None], trial, pts)
+        F = np.where(better[:, None], Ft, F)
+    return pts
+
+
+def fixed_points(
+    cell: Cell,
+    x: ArrayLike | None = None,
+    *,
+    n_starts: int = 64,
+    starts: ArrayLike | None = None,
+    scale: float = 1.0,
+    tol: float = 1e-12,
+    max_iter: int = 100,
+    rng: Any = None,
+) -> FixedPoints:
+    r"""Fixed points of a cell under a constant input, by damped Newton from many starts.
+
+    Solves ``F(s) = f(x, s) - s = 0`` with Newton steps ``(J - I) delta = -F`` (a least-squares step where
+    ``J - I`` is singular) and backtracking on ``max |F|``, from every start at once; converged points are
+    deduplicated and classified by the eigenvalues of the Jacobian ``J = d s_t / d s_{t-1}`` there. For an
+    Elman cell ``h* = phi(W h* + U x + b)``: the bias ``b`` (or a constant input) moves the fixed points.
+
+    Parameters
+    ----------
+    cell : Cell
+        Any rnnss cell.
+    x : array_like, shape (p,), optional
+        The constant input (default zeros).
+    n_starts : int, default 64
+        Number of random starts, drawn uniformly in ``[-scale, scale]^S`` (the zero state is always added).
+    starts : array_like, shape (k, S), optional
+        Explicit starts instead of random ones.
+    scale : float, default 1
+        Half-width of the box of random starts. Fixed points of tanh and sigmoid units lie in ``[-1, 1]``;
+        widen it for ReLU units or LSTM cell states.
+    tol : float, default 1e-12
+        Convergence: ``max |F(s)| <= tol * max(1, max |s|)``.
+    max_iter : int, default 100
+        Newton iterations per start.
+    rng : numpy.random.Generator or int, optional
+        Source of the random starts.
+
+    Returns
+    -------
+    FixedPoints
+        Points, Jacobian eigenvalues, spectral radii, stability labels and half-lives.
+
+    Raises
+    ------
+    TypeError
+        If ``cell`` is not a cell.
+    DimensionError
+        If ``x`` or ``starts`` has the wrong shape.
+    ValueError
+        If a start is not finite.
+
+    Examples
+    --------
+    >>> from rnnss.cells import ElmanCell
+    >>> from rnnss.dynamics import fixed_points
+    >>> cell = ElmanCell(W=[[2.0]])  # h = tanh(2 h): a bistable switch
+    >>> fp = fixed_points(cell, rng=0)
+    >>> fp.points[:, 0].round(4), fp.stability
+    (array([-0.9575,  0.    ,  0.9575]), ('stable', 'unstable', 'stable'))
+    """
+    cell = _check_cell(cell)
+    xc = _const_input(cell, x)
+    dim = cell.state_size
+    tol = v.as_float("tol", tol, positive=True)
+    max_iter = v.as_int("max_iter", max_iter, minimum=1)
+    if starts is None:
+        n_starts = v.as_int("n_starts", n_starts, minimum=1)
+        scale = v.as_float("scale", scale, positive=True)
+        S0 = np.vstack([np.zeros((1, dim)), v.as_rng(rng).uniform(-scale, scale, (n_starts, dim))])
+    else:
+        S0 = v.as_float_array("starts", starts)
+        if S0.ndim == 1 and dim == 1:
+            S0 = S0[:, None]
+        if S0.ndim != 2 or S0.shape[1] != dim or S0.shape[0] == 0:
+            raise v.DimensionError(f"starts must have shape (k, {dim}) with k >= 1; got shape {S0.shape}")
+        v.check_finite("starts", S0)
+    S, ok = _newton(cell, xc, S0.copy(), tol, max_iter)
+    found = S[ok]
+    # Deduplicate: two converged points are the same if they agree to ~1e-7 relative, far above the
+    # Newton accuracy (~tol) and far below the spacing of genuinely distinct fixed points.
+    order = np.lexsort(found.T[::-1]) if len(found) else np.zeros(0, int)
+    reps: list[np.ndarray] = []
+    counts: list[int] = []
+    for s in found[order]:
+        for i, r in enumerate(reps):
+            if np.max(np.abs(s - r)) <= 1e-7 * max(1.0, float(np.max(np.abs(r)))):
+                counts[i] += 1
+                break
+        else:
+            reps.append(s)
+            counts.append(1)
+    pts = np.array(reps).reshape(-1, dim)
+    if len(pts):
+        pts = _polish(cell, xc, pts)
+        eig = np.linalg.eigvals(cell.jacobian(np.broadcast_to(xc, (len(pts), xc.size)), pts))
+        eig = np.take_along_axis(eig, np.argsort(-np.abs(eig), axis=1, kind="stable"), axis=1).astype(complex)
+        resid = np.max(np.abs(cell.step(np.broadcast_to(xc, (len(pts), xc.size)), pts) - pts), axis=1)
+    else:
+        eig, resid = np.zeros((0, dim), complex), np.zeros(0)
+    rho = np.abs(eig).max(axis=1) if len(pts) else np.zeros(0)
+    labels = tuple(_label(np.abs(e)) for e in eig)
+    return FixedPoints(
+        points=pts,
+        eigenvalues=eig,
+        spectral_radius=rho,
+        stability=labels,
+        half_life=_half_life(rho),
+        residuals=resid,
+        basin_counts=np.array(counts, int),
+        x=xc,
+        n_starts=S0.shape[0],
+        n_failed=int(np.sum(~ok)),
+    )
+
+
+def _half_life(f: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        lf = np.log(np.abs(f))
+        return np.where(lf == 0, np.inf, math.log(0.5) / np.where(lf == 0, 1.0, lf))
+
+
+# -- linearisation --------------------------------------------------------------------------------
+
+
+def linearize(
+    cell: Cell,
+    state: ArrayLike,
+    x: ArrayLike | None = None,
+    *,
+    V: ArrayLike | None = None,
+    d: ArrayLike | None = None,
+    Q: ArrayLike | None = None,
+    R: ArrayLike | None = None,
+    dt: float = 1.0,
+) -> LinearRNN:
+    r"""The first-order (affine) model of a cell around ``(s*, x*)``, as a :class:`~rnnss.LinearRNN`.
+
+    .. math::
+
+        s_t \approx W s_{t-1} + U x_t + b, \quad W = \frac{\partial f}{\partial s}(x^*, s^*), \quad
+        U = \frac{\partial f}{\partial x}(x^*, s^*), \quad b = f(x^*, s^*) - W s^* - U x^* .
+
+    Exact for ``s = s*, x = x*`` with error ``O(|s - s*|^2 + |x - x*|^2)`` nearby. At a fixed point the
+    linear model's fixed point is ``s*`` and its eigenmodes are the perturbation modes: their half-lives
+    (:func:`rnnss.eigenmodes`) say how long the cell remembers a small kick. Controllability, frequency
+    response and Kalman tools then apply to the linearisation.
+
+    Parameters
+    ----------
+    cell : Cell
+        Any rnnss cell.
+    state : array_like, shape (S,)
+        Expansion point ``s*`` (for an LSTM, ``[h*; c*]``). It becomes the model's ``h0``.
+    x : array_like, shape (p,), optional
+        Expansion input ``x*`` (default zeros).
+    V, d, Q, R : array_like, optional
+        Read-out and noise of the linear model, passed to :class:`~rnnss.LinearRNN` (default: ``V = I``,
+        zeros).
+    dt : float, default 1
+        Sampling interval of the linear model.
+
+    Returns
+    -------
+    LinearRNN
+        ``W`` of shape (S, S), ``U`` of shape (S, p), ``b`` of shape (S,), ``h0 = s*``.
+
+    Raises
+    ------
+    DimensionError
+        If ``state`` or ``x`` has the wrong shape.
+
+    Examples
+    --------
+    >>> from rnnss.cells import ElmanCell
+    >>> from rnnss.dynamics import linearize
+    >>> cell = ElmanCell(W=[[0.5]], U=[[1.0]])
+    >>> lin = linearize(cell, [0.0])
+    >>> lin.W, lin.U
+    (array([[0.5]]), array([[1.]]))
+    """
+    cell = _check_cell(cell)
+    s = v.as_vector("state", state, cell.state_size)
+    xc = _const_input(cell, x)
+    W = cell.jacobian(xc, s)
+    U = cell.input_jacobian(xc, s)
+    b = cell.step(xc, s) - W @ s - U @ xc
+    return LinearRNN(W=W, U=U, b=b, V=V, d=d, Q=Q, R=R, h0=s, dt=dt)
+
+
+# -- bifurcation of the scalar tanh neuron ------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class TanhBifurcation:
+    """Fixed points of ``h = tanh(w h + b)`` over a ``(w, b)`` grid.
+
+    Attributes
+    ----------
+    w : ndarray, shape (nw,)
+        Self-coupling values.
+    b : ndarray, shape (nb,)
+        Bias values.
+    points : ndarray, shape (nw, nb, 3)
+        The fixed points in increasing order, NaN-padded (there are at most three).
+    slopes : ndarray, shape (nw, nb, 3)
+        ``f'(h*) = w (1 - h*^2)``, the 1x1 Jacobian at each point (NaN-padded).
+    n_fixed : ndarray, shape (nw, nb), int
+        Number of fixed points.
+    n_stable : ndarray, shape (nw, nb), int
+        Number of stable ones (``|f'(h*)| < 1``); two means a bistable switch.
+    """
+
+    w: np.ndarray
+    b: np.ndarray
+    points: np.ndarray
+    slopes: np.ndarray
+    n_fixed: np.ndarray
+    n_stable: np.ndarray
+
+    @property
+    def bistable(self) -> np.ndarray:
+        """``(nw, nb)`` bool: where the neuron stores a bit (two stable fixed points)."""
+        return self.n_stable == 2
+
+    def saddle_node_bias(self) -> np.ndarray:
+        """The fold curve ``b_c(w) = sqrt(w (w - 1)) - artanh(sqrt(1 - 1/w))`` for each ``w`` (NaN for ``w <= 1``).
+
+        Returns
+        -------
+        ndarray, shape (nw,)
+            Three fixed points exist iff ``w > 1`` and ``|b| < b_c(w)``.
+        """
+        return _saddle_node_bias(self.w)
+
+    def __repr__(self) -> str:
+        return (
+            f"TanhBifurcation(w: {self.w.size} values in [{self.w.min():.3g}, {self.w.max():.3g}], "
+            f"b: {self.b.size} values in [{self.b.min():.3g}, {self.b.max():.3g}]; "
+            f"bistable on {int(self.bistable.sum())} of {self.bistable.size} grid points)"
+        )
+
+
+def _saddle_node_bias(w: np.ndarray) -> np.ndarray:
+    # At a fold the fixed point is tangent: tanh(w h + b) = h and w (1 - h^2) = 1, so h = sqrt(1 - 1/w)
+    # and b = artanh(h) - w h; its absolute value is the half-width of the bistable band.
+    w = np.asarray(w, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        h = np.sqrt(1.0 - 1.0 / w)
+        return np.where(w > 1, w * h - np.arctanh(h), np.nan)
+
+
+def tanh_bifurcation(w: ArrayLike, b: ArrayLike) -> TanhBifurcation:
+    r"""Number, position and stability of the fixed points of the tanh neuron ``h = tanh(w h + b)``.
+
+    ``g(h) = tanh(w h + b) - h`` has ``g' = w sech^2(w h + b) - 1``, which vanishes at most at
+    ``h_± = (±artanh(sqrt(1 - 1/w)) - b) / w`` (only for ``w > 1``). These split ``[-2, 2]`` (the roots
+    lie in ``(-1, 1)``) into at most three monotone pieces, each holding at most one root, found by
+    bisection to machine precision: no root is missed, even next to a fold. For ``b = 0`` this is the
+    pitchfork at ``w = 1``: one stable point ``h = 0`` below, an unstable 0 between two stable ``±h*``
+    above (a bistable switch). A bias tilts the pitchfork into folds at ``|b| = b_c(w)``.
+
+    Parameters
+    ----------
+    w : array_like, shape (nw,)
+        Self-coupling values (a scalar is one value).
+    b : array_like, shape (nb,)
+        Bias values.
+
+    Returns
+    -------
+    TanhBifurcation
+        Fixed points, slopes ``f'(h*)``, counts and stable counts on the grid.
+
+    Raises
+    ------
+    DimensionError
+        If ``w`` or ``b`` is not 0-d or 1-d.
+    ValueError
+        If a value is not finite.
+
+    Examples
+    --------
+    >>> from rnnss.dynamics import tanh_bifurcation
+    >>> bif = tanh_bifurcation([0.5, 2.0], [0.0])
+    >>> bif.n_fixed[:, 0], bif.n_stable[:, 0]
+    (array([1, 3]), array([1, 2]))
+    """
+    wa = np.atleast_1d(v.as_float_array("w", w))
+    ba = np.atleast_1d(v.as_float_array("b", b))
+    for name, arr in (("w", wa), ("b", ba)):
+        if arr.ndim != 1:
+            raise v.DimensionError(f"{name} must be a scalar or have shape (k,); got shape {arr.shape}")
+        v.check_finite(name, arr)
+    Wg, Bg = np.meshgrid(wa, ba, indexing="ij")
+
+    def g(h: np.ndarray) -> np.ndarray:
+        return np.tanh(Wg[..., None] * h + Bg[..., None]) - h
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.where(Wg > 1, np.arctanh(np.sqrt(np.clip(1.0 - 1.0 / Wg, 0.0, 1.0))), 0.0)
+        h_lo = np.where(Wg > 1, (-a - Bg) / Wg, 2.0)
+        h_hi = np.where(Wg > 1, (a - Bg) / Wg, 2.0)
+    edges = np.stack([np.full_like(Wg, -2.0), np.clip(h_lo, -2, 2), np.clip(h_hi, -2, 2), np.full_like(Wg, 2.0)], axis=-1)
+    lo, hi = edges[..., :-1].copy(), edges[..., 1:].copy()
+    glo, ghi = g(lo), g(hi)
+    # A root at a shared edge (a fold, g = g' = 0) is counted once: in the piece it ends.
+    has = ((glo * ghi < 0) | (ghi == 0)) & (hi > lo)
+    exact = ghi == 0
+    for _ in range(200):  # bisection: halves [lo, hi] until it cannot shrink in floating point
+        mid = 0.5 * (lo + hi)
+        if np.all((mid <= lo) | (mid >= hi) | ~has):
+            break
+        gm = g(mid)
+        left = np.sign(gm) == np.sign(ghi)
+        hi = np.where(left, mid, hi)
+        ghi = np.where(left, gm, ghi)
+        lo = np.where(left, lo, mid)
+    roots = np.where(exact, edges[..., 1:], 0.5 * (lo + hi))
+    roots = np.where(has, roots, np.nan)
+    roots = np.sort(roots, axis=-1)
+    slopes = Wg[..., None] * (1.0 - np.tanh(Wg[..., None] * roots + Bg[..., None]) ** 2)
+    n_fixed = np.sum(np.isfinite(roots), axis=-1)
+    n_stable = np.sum(np.abs(slopes) < 1 - STABILITY_MARGIN, axis=-1)
+    return TanhBifurcation(wa, ba, roots, slopes, n_fixed, n_stable)
+
+
+# -- Lyapunov exponents ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class LyapunovSpectrum:
+    """Lyapunov exponents of a cell along a trajectory (per step, natural log).
+
+    Attributes
+    ----------
+    exponents : ndarray, shape (k,)
+        ``lambda_1 >= ... >= lambda_k`` (in the QR method's order, which is decreasing in the limit):
+        a perturbation along the ``i``-th direction grows like ``exp(lambda_i t)``. Negative
+        ``lambda_1``: contracting (vanishing gradients); positive: chaotic (exploding gradients).
+    history : ndarray, shape (T - discard, k)
+        Running estimates after each averaged step (converges like ``1 / t``).
+    steps : int
+        Number of steps averaged (``T - discard``).
+    discard : int
+        Transient steps skipped before averaging.
+    final_state : ndarray, shape (S,)
+        The state at the end of the trajectory.
+    """
+
+    exponents: np.ndarray
+    history: np.ndarray
+    steps: int
+    discard: int
+    final_state: np.ndarray
+
+    @property
+    def max_exponent(self) -> float:
+        """The largest exponent ``lambda_1``."""
+        return float(self.exponents[0])
+
+    def __repr__(self) -> str:
+        with np.printoptions(precision=4, suppress=True):
+            return f"LyapunovSpectrum(exponents={np.array2string(self.exponents)}, steps={self.steps}, discard={self.discard})"
+
+
+def lyapunov_exponents(
+    cell: Cell,
+    x: ArrayLike | None = None,
+    h0: ArrayLike | None = None,
+    *,
+    steps: int | None = None,
+    discard: int = 0,
+    n_exponents: int | None = None,
+) -> LyapunovSpectrum:
+    r"""Lyapunov spectrum along a driven or autonomous trajectory, by the QR (Benettin) method.
+
+    With ``J_t = d s_t / d s_{t-1}`` along the trajectory, ``Q_t R_t = J_t Q_{t-1}`` (``Q_0 = I``) and
+    ``lambda_i = (1 / T') sum_t ln |(R_t)_{ii}|`` over the ``T' = T - discard`` steps after the transient.
+    The product of Jacobians is re-orthonormalised every step, so the smaller exponents survive
+    although ``prod J_t`` itself would collapse onto its leading direction. For a linear cell
+    (``J_t = W``) the exponents are ``ln |lambda_i(W)|``, and ``sum_i lambda_i = mean ln |det J_t|``
+    exactly at every ``T``.
+
+    Parameters
+    ----------
+    cell : Cell
+        Any rnnss cell.
+    x : array_like, shape (T, p) or (T,) if p == 1, optional
+        Inputs driving the trajectory. Omit for an autonomous run with zero input (then give ``steps``).
+    h0 : array_like, shape (S,), optional
+        Initial state (default zeros).
+    steps : int, optional
+        Number of steps when ``x`` is omitted (or a check of ``len(x)``).
+    discard : int, default 0
+        Transient steps run (and re-orthonormalised) but not averaged.
+    n_exponents : int, optional
+        Compute only the ``k`` largest exponents (default all ``S``).
+
+    Returns
+    -------
+    LyapunovSpectrum
+        Exponents per step, running estimates and the final state.
+
+    Raises
+    ------
+    TypeError
+        If neither ``x`` nor ``steps`` is given.
+    DimensionError
+        If ``x`` or ``h0`` has the wrong shape.
+    ValueError
+        If ``discard >= T`` or ``n_exponents`` is out of range, or ``h0`` is not finite.
+    NumericalError
+        If the trajectory overflows to a non-finite state.
+
+    Examples
+    --------
+    >>> from rnnss.cells import ElmanCell
+    >>> from rnnss.dynamics import lyapunov_exponents
+    >>> cell = ElmanCell(W=[[0.5, 0.0], [0.0, 0.25]], activation="identity")
+    >>> spec = lyapunov_exponents(cell, steps=50, h0=[1.0, 1.0])
+    >>> spec.exponents.round(6)  # ln 0.5, ln 0.25
+    array([-0.693147, -1.386294])
+    """
+    cell = _check_cell(cell)
+    xs = _input_sequence(cell, x, steps)
+    T = xs.shape[0]
+    s = _state(cell, h0)
+    discard = v.as_int("discard", discard, minimum=0)
+    if discard >= T:
+        raise ValueError(f"discard must be smaller than the number of steps T = {T}; got {discard}")
+    dim = cell.state_size
+    k = dim if n_exponents is None else v.as_int("n_exponents", n_exponents, minimum=1)
+    if k > dim:
+        raise ValueError(f"n_exponents must be <= the state size {dim}; got {k}")
+    Q = np.eye(dim)[:, :k]
+    total = np.zeros(k)
+    history = np.empty((T - discard, k))
+    for t in range(T):
+        J = cell.jacobian(xs[t], s)
+        s = _checked_step(cell, xs[t], s, t)
+        Q, R = np.linalg.qr(J @ Q)
+        diag = np.diag(R)
+        # Flip signs so diag(R) > 0: Q then varies continuously and ln|R_ii| is the stretch of direction i.
+        Q = Q * np.where(diag < 0, -1.0, 1.0)
+        if t >= discard:
+            with np.errstate(divide="ignore"):
+                total += np.log(np.abs(diag))  # -inf when a direction is annihilated (dead ReLU units)
+            history[t - discard] = total / (t - discard + 1)
+    return LyapunovSpectrum(total / (T - discard), history, T - discard, discard, s)
+
+
+# -- backpropagation through time ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class GradientFlow:
+    """The Jacobian products of backpropagation through time along one trajectory.
+
+    Entry ``k`` refers to lag ``k``: the sensitivity of the last state to the state ``k`` steps earlier,
+    ``d s_T / d s_{T-k} = J_T J_{T-1} ... J_{T-k+1}`` (``k = 0`` is the identity).
+
+    Attributes
+    ----------
+    norms : ndarray, shape (T + 1,)
+        ``||d s_T / d s_{T-k}||_2``: how much of a gradient at ``T`` reaches ``k`` steps back.
+    stepwise_bound : ndarray, shape (T + 1,)
+        ``prod ||J_j||_2`` over the same ``k`` factors, the seeds' submultiplicative bound.
+    uniform_bound : ndarray, shape (T + 1,) or None
+        ``c^k`` with ``c = cell.jacobian_bound`` (Elman: ``|phi'|_inf ||W||_2``); None when the cell has no
+        such bound (gated cells, custom activations).
+    products : ndarray, shape (T + 1, S, S) or None
+        The products themselves (None with ``store_products=False``).
+    states : ndarray, shape (T + 1, S)
+        The trajectory ``s_0 .. s_T``.
+    """
+
+    norms: np.ndarray
+    stepwise_bound: np.ndarray
+    uniform_bound: np.ndarray | None
+    products: np.ndarray | None
+    states: np.ndarray
+
+    @property
+    def lags(self) -> np.ndarray:
+        """``k = 0 .. T``."""
+        return np.arange(self.norms.size)
+
+    @property
+    def rate(self) -> float:
+        """Geometric-mean decay per step, ``(norms[T] / norms[0])^(1/T)`` (``< 1``: vanishing gradients)."""
+        T = self.norms.size - 1
+        return float(self.norms[-1] ** (1.0 / T)) if T else 1.0
+
+    def __repr__(self) -> str:
+        T = self.norms.size - 1
+        return f"GradientFlow(T={T}, ||ds_T/ds_0||_2={self.norms[-1]:.4g}, rate={self.rate:.4g} per step)"
+
+
+def jacobian_products(
+    cell: Cell,
+    x: ArrayLike | None = None,
+    h0: ArrayLike | None = None,
+    *,
+    steps: int | None = None,
+    store_products: bool = True,
+) -> GradientFlow:
+    r"""BPTT's Jacobian products ``d s_T / d s_{T-k}`` along a trajectory, their norms and bounds.
+
+    The chain rule gives ``d L / d s_k = (d L / d s_T) prod_{j=k+1}^{T} J_j`` with ``J_j = d s_j / d s_{j-1}``,
+    and ``||prod J_j||_2 <= prod ||J_j||_2 <= (|phi'|_inf ||W||_2)^{T-k}`` for an Elman cell: below one the
+    gradient vanishes geometrically (``0.95^60 = 0.046``), above one it may explode. For an LSTM the
+    ``c -> c`` block is the product of the forget gates.
+
+    Parameters
+    ----------
+    cell : Cell
+        Any rnnss cell.
+    x : array_like, shape (T, p) or (T,) if p == 1, optional
+        Inputs ``x_1 .. x_T``; omit for zero input and give ``steps``.
+    h0 : array_like, shape (S,), optional
+        Initial state ``s_0`` (default zeros).
+    steps : int, optional
+        ``T`` when ``x`` is omitted.
+    store_products : bool, default True
+        Keep the ``(T + 1, S, S)`` products (otherwise only norms and bounds).
+
+    Returns
+    -------
+    GradientFlow
+        Norms, bounds, products and the trajectory.
+
+    Raises
+    ------
+    TypeError
+        If neither ``x`` nor ``steps`` is given.
+    DimensionError
+        If ``x`` or ``h0`` has the wrong shape.
+    ValueError
+        If ``x`` or ``h0`` is not finite.
+    NumericalError
+        If the trajectory overflows to a non-finite state.
+
+    Examples
+    --------
+    >>> from rnnss.cells import ElmanCell
+    >>> from rnnss.dynamics import jacobian_products
+    >>> cell = ElmanCell(W=[[0.95]], activation="identity")
+    >>> flow = jacobian_products(cell, steps=60, h0=[1.0])
+    >>> round(float(flow.norms[60]), 3)  # 0.95^60
+    0.046
+    """
+    cell = _check_cell(cell)
+    xs = _input_sequence(cell, x, steps)
+    T = xs.shape[0]
+    dim = cell.state_size
+    states = np.empty((T + 1, dim))
+    states[0] = _state(cell, h0)
+    for t in range(T):
+        states[t + 1] = _checked_step(cell, xs[t], states[t], t)
+    Js = cell.jacobian(xs, states[:-1])  # J_t at (x_t, s_{t-1}), t = 1..T, one batched call
+    P = np.eye(dim)
+    norms = np.empty(T + 1)
+    step_norms = np.linalg.norm(Js, 2, axis=(1, 2))
+    prods = np.empty((T + 1, dim, dim)) if store_products else None
+    norms[0] = 1.0
+    if prods is not None:
+        prods[0] = P
+    for k in range(1, T + 1):
+        P = P @ Js[T - k]  # d s_T / d s_{T-k} = (d s_T / d s_{T-k+1}) J_{T-k+1}
+        norms[k] = np.linalg.norm(P, 2)
+        if prods is not None:
+            prods[k] = P
+    stepwise = np.concatenate([[1.0], np.cumprod(step_norms[::-1])])
+    c = cell.jacobian_bound
+    uniform = None if c is None else c ** np.arange(T + 1, dtype=float)
+    return GradientFlow(norms, stepwise, uniform, prods, states)
+
+
+def clip_by_norm(grads: Any, max_norm: float) -> tuple[Any, float]:
+    r"""Gradient clipping by global norm: rescale so that ``||g|| <= max_norm``, keeping the direction.
+
+    ``g <- g * min(1, max_norm / ||g||)`` with ``||g||`` the Euclidean norm of all entries of all arrays
+    (PyTorch's ``clip_grad_norm_``). It tames exploding gradients; it cannot revive vanishing ones.
+
+    Parameters
+    ----------
+    grads : ndarray or list/tuple of array_like
+        One gradient array, or a list/tuple of gradient arrays (e.g. for ``W``, ``U``, ``b``) clipped
+        jointly. A list is always read as several arrays, never as one vector.
+    max_norm : float
+        Largest allowed norm (> 0).
+
+    Returns
+    -------
+    clipped : ndarray or list of ndarray
+        New arrays, in the structure given.
+    norm : float
+        The norm before clipping.
+
+    Raises
+    ------
+    ValueError
+        If a gradient is not finite (clipping would hide the overflow) or ``max_norm <= 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rnnss.dynamics import clip_by_norm
+    >>> (gW, gb), norm = clip_by_norm([np.array([[3.0]]), np.array([4.0])], 1.0)
+    >>> norm, gW.round(12), gb.round(12)
+    (5.0, array([[0.6]]), array([0.8]))
+    """
+    max_norm = v.as_float("max_norm", max_norm, positive=True)
+    single = not isinstance(grads, (list, tuple))
+    arrays = [v.as_float_array("grads", g) for g in ([grads] if single else grads)]
+    for i, a in enumerate(arrays):
+        v.check_finite("grads" if single else f"grads[{i}]", a)
+    norm = math.sqrt(sum(float(np.sum(a * a)) for a in arrays))
+    factor = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    out = [a * factor for a in arrays]
+    return (out[0] if single else out), norm
+
+
+@dataclass(frozen=True, repr=False)
+class GradientPaths:
+    """The ``2^T`` additive paths of ``d h_T / d h_0`` for ``h_t = alpha h_{t-1} + g_t beta tanh(h_{t-1})``.
+
+    Attributes
+    ----------
+    choices : ndarray, shape (2^T, T), bool
+        Path ``j`` takes the nonlinear branch ``g_t beta (1 - tanh^2 h_{t-1})`` at step ``t`` where True,
+        the linear branch ``alpha`` where False.
+    products : ndarray, shape (2^T,)
+        The product of the chosen factors along each path.
+    derivative : float
+        ``d h_T / d h_0 = prod_t (alpha + g_t beta (1 - tanh^2 h_{t-1}))`` by the chain rule.
+    trajectory : ndarray, shape (T + 1,)
+        ``h_0 .. h_T``.
+    """
+
+    choices: np.ndarray
+    products: np.ndarray
+    derivative: float
+    trajectory: np.ndarray
+
+    @property
+    def path_sum(self) -> float:
+        """``sum`` of all path products: equals :attr:`derivative` (binomial expansion of the product)."""
+        return float(np.sum(self.products))
+
+    def __repr__(self) -> str:
+        return f"GradientPaths(T={self.choices.shape[1]}, paths={self.products.size}, derivative={self.derivative:.6g}, path_sum={self.path_sum:.6g})"
+
+
+def gradient_paths(alpha: float, beta: float, g: ArrayLike, h0: float) -> GradientPaths:
+    r"""Enumerate the ``2^T`` gradient paths of the gated scalar recurrence ``h_t = alpha h_{t-1} + g_t beta tanh(h_{t-1})``.
+
+    Each Jacobian ``d h_t / d h_{t-1} = alpha + g_t beta (1 - tanh^2 h_{t-1})`` is a sum of two terms, so
+    ``d h_T / d h_0``, their product over ``T`` steps, expands into ``2^T`` products, one per choice of
+    term at every step: the combinatorial picture of gradient flow through an unrolled graph.
+
+    Parameters
+    ----------
+    alpha : float
+        Linear (skip) coefficient.
+    beta : float
+        Nonlinear coefficient.
+    g : array_like, shape (T,)
+        Gate values ``g_1 .. g_T`` (``1 <= T <= 20``).
+    h0 : float
+        Initial state.
+
+    Returns
+    -------
+    GradientPaths
+        Path choices, path products, the chain-rule derivative and the trajectory.
+
+    Raises
+    ------
+    ValueError
+        If ``T > 20`` (over a million paths) or a value is not finite.
+
+    Examples
+    --------
+    >>> from rnnss.dynamics import gradient_paths
+    >>> gp = gradient_paths(0.5, 1.0, [1.0, 1.0, 0.0], 0.3)
+    >>> gp.products.size, round(gp.path_sum - gp.derivative, 12)
+    (8, 0.0)
+    """
+    alpha = v.as_float("alpha", alpha)
+    beta = v.as_float("beta", beta)
+    h0 = v.as_float("h0", h0)
+    gs = v.as_vector("g", np.atleast_1d(v.as_float_array("g", g)), None)
+    T = gs.size
+    if not 1 <= T <= MAX_PATH_STEPS:
+        raise ValueError(f"g must hold 1 to {MAX_PATH_STEPS} gate values (2^T paths are enumerated); got T = {T}")
+    h = np.empty(T + 1)
+    h[0] = h0
+    for t in range(T):
+        h[t + 1] = alpha * h[t] + gs[t] * beta * np.tanh(h[t])
+    nonlinear = gs * beta * (1.0 - np.tanh(h[:-1]) ** 2)
+    choices = ((np.arange(2**T)[:, None] >> np.arange(T)) & 1).astype(bool)
+    products = np.prod(np.where(choices, nonlinear, alpha), axis=1)
+    return GradientPaths(choices, products, float(np.prod(alpha + nonlinear)), h)
+
+
+# -- memory timescales -----------------------------------------------------------------------------
+
+
+def _retention(name: str, f: Any) -> np.ndarray:
+    arr = v.as_float_array(name, f)
+    v.check_finite(name, arr)
+    if np.any((arr <= 0) | (arr > 1)):
+        bad = arr[(arr <= 0) | (arr > 1)].flat[0]
+        raise ValueError(f"{name} must lie in (0, 1] (the fraction of memory kept per step); got {bad}")
+    return arr
+
+
+def time_constant(f: ArrayLike, dt: float = 1.0) -> Any:
+    r"""Memory time constant ``tau = -dt / ln f`` of a retention factor ``f`` per step.
+
+    ``f`` is a forget-gate value, a leak ``1 - alpha`` or an eigenvalue modulus: ``c_t = f c_{t-1}`` is
+    the exponential decay ``e^{-t dt / tau}`` sampled every ``dt``. With ``dt = 0.02`` s and ``f = 0.95``,
+    ``tau = 0.39`` s.
+
+    Parameters
+    ----------
+    f : float or array_like
+        Retention factors in ``(0, 1]`` (``f = 1`` gives ``inf``).
+    dt : float, default 1
+        Sampling interval; ``tau`` is in its units.
+
+    Returns
+    -------
+    float or ndarray
+        ``tau`` with the shape of ``f``.
+
+    Raises
+    ------
+    ValueError
+        If some ``f`` is outside ``(0, 1]`` or ``dt <= 0``.
+
+    Examples
+    --------
+    >>> from rnnss.dynamics import time_constant
+    >>> round(time_constant(0.95, dt=0.02), 4)
+    0.3899
+    """
+    arr = _retention("f", f)
+    dt = v.as_float("dt", dt, positive=True)
+    with np.errstate(divide="ignore"):
+        tau = np.where(arr == 1, np.inf, -dt / np.log(np.where(arr == 1, 0.5, arr)))
+    return float(tau) if tau.ndim == 0 else tau
+
+
+def half_life(f: ArrayLike) -> Any:
+    """Steps for a memory retained with factor ``f`` per step to halve: ``ln 0.5 / ln f``.
+
+    Parameters
+    ----------
+    f : float or array_like
+        Retention factors in ``(0, 1]`` (``f = 1`` gives ``inf``).
+
+    Returns
+    -------
+    float or ndarray
+        Half-lives in steps, with the shape of ``f``.
+
+    Raises
+    ------
+    ValueError
+        If some ``f`` is outside ``(0, 1]``.
+
+    Examples
+    --------
+    >>> from rnnss.dynamics import half_life
+    >>> half_life(0.5)
+    1.0
+    """
+    hl = _half_life(_retention("f", f))
+    return float(hl) if hl.ndim == 0 else hl

@@ -1,0 +1,566 @@
+"""Extended and unscented Kalman filters for a noisy nonlinear cell: the hidden state from noisy outputs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from . import _validate as v
+from .cells.base import Cell
+from .exceptions import NumericalError
+from .linear import Trajectory
+
+if TYPE_CHECKING:  # pragma: no cover
+    from numpy.typing import ArrayLike
+
+__all__ = [
+    "NoisyCell",
+    "NonlinearFilterResult",
+    "simulate_noisy",
+    "extended_kalman_filter",
+    "unscented_kalman_filter",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class NoisyCell:
+    r"""A nonlinear cell with additive Gaussian noise, observed through a read-out: a nonlinear state-space model.
+
+    .. math::
+
+        s_t = f(x_t, s_{t-1}) + \eta_t, \quad \eta_t \sim N(0, Q), \qquad
+        y_t = V s_t + d + \varepsilon_t \ \text{(or } g(s_t) + \varepsilon_t), \quad \varepsilon_t \sim N(0, R),
+
+    with ``s_0 ~ N(h0, P0)`` (the prior *before* step 1, as for :class:`~rnnss.LinearRNN`). ``f`` is the
+    cell's step; for an LSTM the state is ``[h; c]``.
+
+    Parameters
+    ----------
+    cell : Cell
+        The deterministic recurrence ``f``.
+    Q : array_like, shape (S, S) or scalar
+        Process-noise covariance (symmetric PSD; a scalar ``q`` means ``q I``).
+    R : array_like, shape (m, m) or scalar
+        Observation-noise covariance (symmetric PSD).
+    V : array_like, shape (m, S), optional
+        Linear read-out. Default: the hidden part of the state (``I`` for most cells, ``[I, 0]`` for an
+        LSTM). Not allowed together with ``readout``.
+    d : array_like, shape (m,), optional
+        Output bias of the linear read-out (default zeros).
+    readout : callable, optional
+        Nonlinear read-out ``g(s) -> y`` of one state ``(S,) -> (m,)``, instead of ``V, d``.
+    readout_jacobian : callable, optional
+        ``dg/ds`` of one state, ``(S,) -> (m, S)``; needed by the extended filter with a callable read-out
+        (checked against central differences at ``h0``).
+    h0 : array_like, shape (S,), optional
+        Prior mean of the state before step 1 (default zeros).
+    P0 : array_like, shape (S, S) or scalar, optional
+        Prior covariance (default zeros: ``s_0`` known).
+
+    Raises
+    ------
+    TypeError
+        If ``cell`` is not a cell, ``readout``/``readout_jacobian`` are not callables, or a parameter is not numeric.
+    DimensionError
+        If a matrix has the wrong shape or the read-out returns the wrong shape.
+    ValueError
+        If a covariance is not symmetric PSD, an entry is not finite, both ``V`` and ``readout`` are given,
+        or ``readout_jacobian`` disagrees with finite differences of ``readout``.
+
+    Examples
+    --------
+    >>> from rnnss.cells import ElmanCell
+    >>> from rnnss.nonlinear_filters import NoisyCell
+    >>> model = NoisyCell(ElmanCell(W=[[1.5]]), Q=0.01, R=0.1, P0=1.0)
+    >>> model.n_outputs, model.state_size
+    (1, 1)
+    """
+
+    cell: Cell
+    Q: Any
+    R: Any
+    V: Any = None
+    d: Any = None
+    readout: Callable[[np.ndarray], np.ndarray] | None = None
+    readout_jacobian: Callable[[np.ndarray], np.ndarray] | None = None
+    h0: Any = None
+    P0: Any = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.cell, Cell):
+            raise TypeError(f"cell must be an rnnss cell (rnnss.cells.Cell); got {type(self.cell).__name__}")
+        S = self.cell.state_size
+        h0 = np.zeros(S) if self.h0 is None else v.as_vector("h0", self.h0, S)
+        P0 = np.zeros((S, S)) if self.P0 is None else v.as_psd("P0", self.P0, S)
+        if self.readout is None:
+            if self.readout_jacobian is not None:
+                raise ValueError("readout_jacobian is only used with a callable readout")
+            if self.V is None:
+                V = np.zeros((self.cell.n_hidden, S))
+                V[np.arange(self.cell.n_hidden), np.arange(self.cell.n_hidden)] = 1.0  # the h part of the state
+            else:
+                V = v.as_matrix("V", self.V, (None, S))
+            if V.shape[0] == 0:
+                raise v.DimensionError(f"V must have at least one output row; got shape (0, {S})")
+            m = V.shape[0]
+            d = np.zeros(m) if self.d is None else v.as_vector("d", self.d, m)
+            object.__setattr__(self, "V", v.freeze(V))
+            object.__setattr__(self, "d", v.freeze(d))
+        else:
+            if self.V is not None or self.d is not None:
+                raise ValueError("give either a linear read-out (V, d) or a callable readout, not both")
+            if not callable(self.readout):
+                raise TypeError(f"readout must be a callable g(s) -> y; got {type(self.readout).__name__}")
+            y0 = v.as_float_array("readout(h0)", self.readout(h0.copy()))
+            if y0.ndim != 1 or y0.size == 0:
+                raise v.DimensionError(f"readout must map a state of shape ({S},) to a vector of shape (m,); got shape {y0.shape}")
+            v.check_finite("readout(h0)", y0)
+            m = y0.size
+            if self.readout_jacobian is not None:
+                if not callable(self.readout_jacobian):
+                    raise TypeError(f"readout_jacobian must be a callable s -> dg/ds; got {type(self.readout_jacobian).__name__}")
+                G = v.as_float_array("readout_jacobian(h0)", self.readout_jacobian(h0.copy()))
+                if G.shape != (m, S):
+                    raise v.DimensionError(f"readout_jacobian must return shape ({m}, {S}); got shape {G.shape}")
+                # Central differences, error O(eps^2): a wrong Jacobian would silently bias the EKF.
+                eps = 1e-6
+                fd = np.stack(
+                    [(np.asarray(self.readout(h0 + eps * e), float) - np.asarray(self.readout(h0 - eps * e), float)) / (2 * eps) for e in np.eye(S)],
+                    axis=1,
+                )
+                if np.max(np.abs(G - fd)) > 1e-5 * (1.0 + np.max(np.abs(fd))):
+                    raise ValueError(
+                        f"readout_jacobian disagrees with central differences of readout at h0 "
+                        f"(max abs difference {np.max(np.abs(G - fd)):.3g})"
+                    )
+        object.__setattr__(self, "Q", v.freeze(v.as_psd("Q", self.Q, S)))
+        object.__setattr__(self, "R", v.freeze(v.as_psd("R", self.R, m)))
+        object.__setattr__(self, "h0", v.freeze(h0))
+        object.__setattr__(self, "P0", v.freeze(P0))
+
+    @property
+    def state_size(self) -> int:
+        """Length ``S`` of the state."""
+        return self.cell.state_size
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of outputs ``m``."""
+        return self.R.shape[0]
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of inputs ``p``."""
+        return self.cell.n_inputs
+
+    def observe(self, state: np.ndarray) -> np.ndarray:
+        """The noiseless output of one state or a batch: ``(S,) -> (m,)`` or ``(k, S) -> (k, m)``.
+
+        Parameters
+        ----------
+        state : ndarray, shape (S,) or (k, S)
+            States.
+
+        Returns
+        -------
+        ndarray, shape (m,) or (k, m)
+            ``V s + d`` or ``g(s)``.
+        """
+        s = np.asarray(state, float)
+        if self.readout is None:
+            return s @ self.V.T + self.d
+        if s.ndim == 1:
+            return np.asarray(self.readout(s.copy()), float)
+        return np.stack([np.asarray(self.readout(row.copy()), float) for row in s])
+
+    def _observation_jacobian(self, state: np.ndarray) -> np.ndarray:
+        if self.readout is None:
+            return self.V
+        if self.readout_jacobian is None:
+            raise TypeError("the extended Kalman filter needs readout_jacobian with a callable readout")
+        return np.asarray(self.readout_jacobian(state.copy()), float)
+
+    def __repr__(self) -> str:
+        out = "callable readout" if self.readout is not None else "linear readout"
+        return f"NoisyCell({self.cell!r}, S={self.state_size}, m={self.n_outputs}, {out})"
+
+
+def _check_model(model: Any) -> NoisyCell:
+    if not isinstance(model, NoisyCell):
+        raise TypeError(f"model must be an rnnss NoisyCell; got {type(model).__name__}")
+    return model
+
+
+def _psd_factor(S: np.ndarray) -> np.ndarray:
+    """``L`` with ``L @ L.T == S``: the lower Cholesky factor, or an eigen-factor when ``S`` is singular."""
+    try:
+        return np.linalg.cholesky(S)
+    except np.linalg.LinAlgError:
+        w, vecs = np.linalg.eigh(0.5 * (S + S.T))
+        return vecs * np.sqrt(np.clip(w, 0.0, None))
+
+
+def simulate_noisy(
+    model: NoisyCell,
+    steps: int | None = None,
+    x: ArrayLike | None = None,
+    *,
+    rng: Any = None,
+) -> Trajectory:
+    """Draw one sequence of states and outputs from a :class:`NoisyCell`.
+
+    Parameters
+    ----------
+    model : NoisyCell
+        The model.
+    steps : int, optional
+        ``T``; required when the cell has no input, otherwise read from ``x``.
+    x : array_like, shape (T, p) or (T,) if p == 1, optional
+        Inputs ``x_1 .. x_T``.
+    rng : numpy.random.Generator or int, optional
+        Random source. Draw order: ``s_0``, then all ``eta``, then all ``eps``.
+
+    Returns
+    -------
+    Trajectory
+        ``h`` of shape (T, S) (the full states) and ``y`` of shape (T, m).
+
+    Raises
+    ------
+    TypeError
+        If neither ``steps`` nor ``x`` is given for a cell with inputs.
+    DimensionError
+        If ``x`` has the wrong shape.
+
+    Examples
+    --------
+    >>> from rnnss.cells import ElmanCell
+    >>> from rnnss.nonlinear_filters import NoisyCell, simulate_noisy
+    >>> traj = simulate_noisy(NoisyCell(ElmanCell(W=[[0.9]]), Q=0.1, R=0.1), 5, rng=0)
+    >>> traj.h.shape, traj.y.shape
+    ((5, 1), (5, 1))
+    """
+    model = _check_model(model)
+    xs = _inputs(model, x, steps)
+    T, S, m = xs.shape[0], model.state_size, model.n_outputs
+    gen = v.as_rng(rng)
+    s = model.h0 + _psd_factor(model.P0) @ gen.standard_normal(S)
+    eta = gen.standard_normal((T, S)) @ _psd_factor(model.Q).T
+    eps = gen.standard_normal((T, m)) @ _psd_factor(model.R).T
+    H = np.empty((T, S))
+    for t in range(T):
+        s = model.cell.step(xs[t], s) + eta[t]
+        H[t] = s
+    return Trajectory(H, model.observe(H) + eps)
+
+
+def _inputs(model: NoisyCell, x: Any, steps: Any) -> np.ndarray:
+    p = model.n_inputs
+    if x is None:
+        if p:
+            raise ValueError(f"x is required: the cell has p = {p} inputs")
+        if steps is None:
+            raise TypeError("give the number of steps or the input sequence x")
+        return np.zeros((v.as_int("steps", steps, minimum=1), 0))
+    xs, batched = v.as_sequence("x", x, p, steps=None if steps is None else v.as_int("steps", steps, minimum=1))
+    if batched:
+        raise v.DimensionError(f"x must be one sequence of shape (T, {p}); got shape {xs.shape}")
+    return xs[0]
+
+
+@dataclass(frozen=True, repr=False)
+class NonlinearFilterResult:
+    """Output of :func:`extended_kalman_filter` and :func:`unscented_kalman_filter` (Gaussian approximations).
+
+    Arrays follow the caller's layout: a leading batch axis when ``y`` was a batch.
+
+    Attributes
+    ----------
+    method : str
+        ``"ekf"`` or ``"ukf"``.
+    predicted_means : ndarray, shape (T, S)
+        Approximate ``E[s_t | y_1..y_{t-1}]``.
+    predicted_covs : ndarray, shape (T, S, S)
+        Approximate ``Cov[s_t | y_1..y_{t-1}]``.
+    filtered_means : ndarray, shape (T, S)
+        Approximate ``E[s_t | y_1..y_t]``.
+    filtered_covs : ndarray, shape (T, S, S)
+        Approximate ``Cov[s_t | y_1..y_t]``.
+    innovations : ndarray, shape (T, m)
+        ``y_t - E[y_t | y_1..y_{t-1}]`` (NaN where ``y_t`` is missing).
+    innovation_covs : ndarray, shape (T, m, m)
+        Predictive covariance of ``y_t`` (all components).
+    loglik : float or ndarray, shape (batch,)
+        Approximate log-likelihood ``sum_t log N(y_t; E[y_t | ...], S_t)`` over observed entries.
+    loglik_terms : ndarray, shape (T,)
+        Per-step terms (0 where ``y_t`` is entirely missing).
+    """
+
+    method: str
+    predicted_means: np.ndarray
+    predicted_covs: np.ndarray
+    filtered_means: np.ndarray
+    filtered_covs: np.ndarray
+    innovations: np.ndarray
+    innovation_covs: np.ndarray
+    loglik: Any
+    loglik_terms: np.ndarray
+
+    def __repr__(self) -> str:
+        shape = self.filtered_means.shape
+        batched = len(shape) == 3
+        ll = np.array2string(np.asarray(self.loglik), precision=6) if batched else f"{self.loglik:.6f}"
+        return f"NonlinearFilterResult({self.method}, T={shape[-2]}, S={shape[-1]}{f', batch={shape[0]}' if batched else ''}, loglik={ll})"
+
+
+def _data(model: NoisyCell, y: Any, x: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+    ys, batched = v.as_sequence("y", y, model.n_outputs, allow_nan=True)
+    nb, T, _ = ys.shape
+    if x is None:
+        if model.n_inputs:
+            raise ValueError(f"x is required: the cell has p = {model.n_inputs} inputs")
+        return ys, np.zeros((nb, T, 0)), batched
+    xs, xb = v.as_sequence("x", x, model.n_inputs, steps=T)
+    if xb and xs.shape[0] != nb:
+        raise v.DimensionError(f"x holds {xs.shape[0]} sequences but y holds {nb}")
+    return ys, np.broadcast_to(xs, (nb, T, model.n_inputs)), batched
+
+
+def _update(
+    m_pred: np.ndarray,
+    P_pred: np.ndarray,
+    y: np.ndarray,
+    y_hat: np.ndarray,
+    S_full: np.ndarray,
+    cross: np.ndarray,
+    R: np.ndarray,
+    H: np.ndarray | None,
+    t: int,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Condition on the observed components of ``y`` given the predicted output moments.
+
+    ``cross`` is ``Cov[s_t, y_t]`` (``P H^T`` for the EKF). With ``H`` the covariance update is in Joseph
+    form (EKF); without it, ``P - K S K^T`` (the UKF's form, as filterpy).
+    """
+    obs = ~np.isnan(y)
+    if not obs.any():
+        return m_pred, P_pred, 0.0
+    So = S_full[np.ix_(obs, obs)]
+    try:
+        L = np.linalg.cholesky(So)
+    except np.linalg.LinAlgError:
+        raise NumericalError(
+            f"the innovation covariance at step {t + 1} is not positive definite (min eigenvalue "
+            f"{np.linalg.eigvalsh(So)[0]:.3g}); give R > 0 or a prior with P0 > 0"
+        ) from None
+    e = y[obs] - y_hat[obs]
+    # K = C S^{-1} through the Cholesky factor: two triangular solves, no explicit inverse.
+    K = np.linalg.solve(L.T, np.linalg.solve(L, cross[:, obs].T)).T
+    m = m_pred + K @ e
+    if H is None:
+        P = P_pred - K @ So @ K.T
+    else:
+        A = np.eye(P_pred.shape[0]) - K @ H[obs]
+        P = A @ P_pred @ A.T + K @ R[np.ix_(obs, obs)] @ K.T
+    z = np.linalg.solve(L, e)
+    ll = -0.5 * (obs.sum() * _LOG_2PI + 2.0 * np.sum(np.log(np.diag(L))) + z @ z)
+    return m, 0.5 * (P + P.T), float(ll)
+
+
+def _run(model: NoisyCell, y: Any, x: Any, method: str, one: Callable[..., Any]) -> NonlinearFilterResult:
+    ys, xs, batched = _data(model, y, x)
+    nb, T, m = ys.shape
+    S = model.state_size
+    out = {
+        "pm": np.empty((nb, T, S)),
+        "pc": np.empty((nb, T, S, S)),
+        "fm": np.empty((nb, T, S)),
+        "fc": np.empty((nb, T, S, S)),
+        "inn": np.empty((nb, T, m)),
+        "ic": np.empty((nb, T, m, m)),
+        "ll": np.zeros((nb, T)),
+    }
+    for i in range(nb):
+        mean, cov = model.h0.copy(), model.P0.copy()
+        for t in range(T):
+            m_pred, P_pred, y_hat, S_full, cross, H = one(model, xs[i, t], mean, cov)
+            mean, cov, ll = _update(m_pred, P_pred, ys[i, t], y_hat, S_full, cross, model.R, H, t)
+            out["pm"][i, t], out["pc"][i, t], out["fm"][i, t], out["fc"][i, t] = m_pred, P_pred, mean, cov
+            out["inn"][i, t], out["ic"][i, t], out["ll"][i, t] = ys[i, t] - y_hat, S_full, ll
+    pick = (lambda a: a) if batched else (lambda a: a[0])
+    loglik = out["ll"].sum(axis=1)
+    return NonlinearFilterResult(
+        method,
+        pick(out["pm"]),
+        pick(out["pc"]),
+        pick(out["fm"]),
+        pick(out["fc"]),
+        pick(out["inn"]),
+        pick(out["ic"]),
+        loglik if batched else float(loglik[0]),
+        pick(out["ll"]),
+    )
+
+
+def _ekf_step(model: NoisyCell, x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> tuple[Any, ...]:
+    F = model.cell.jacobian(x, mean)
+    m_pred = model.cell.step(x, mean)
+    P_pred = F @ cov @ F.T + model.Q
+    P_pred = 0.5 * (P_pred + P_pred.T)
+    H = model._observation_jacobian(m_pred)
+    PHt = P_pred @ H.T
+    return m_pred, P_pred, model.observe(m_pred), H @ PHt + model.R, PHt, H
+
+
+def extended_kalman_filter(model: NoisyCell, y: ArrayLike, x: ArrayLike | None = None) -> NonlinearFilterResult:
+    r"""The extended Kalman filter: propagate mean and covariance through the cell's Jacobians.
+
+    Predict ``m_t^- = f(x_t, m_{t-1})``, ``P_t^- = F_t P_{t-1} F_t^T + Q`` with ``F_t = d f / d s`` at
+    ``(x_t, m_{t-1})`` (the cell's analytic :meth:`~rnnss.cells.Cell.jacobian`); update with the read-out
+    linearised at ``m_t^-`` (``H = V``, or ``readout_jacobian``) in Joseph form. On a linear cell
+    (``ElmanCell(activation="identity")``) with a linear read-out it *is* the exact Kalman filter.
+
+    Parameters
+    ----------
+    model : NoisyCell
+        The noisy cell and its read-out.
+    y : array_like, shape (T, m), (T,) if m == 1, or (batch, T, m)
+        Observations; NaN marks missing entries (rows or single components).
+    x : array_like, shape (T, p) or (batch, T, p), optional
+        Inputs (required when the cell has inputs).
+
+    Returns
+    -------
+    NonlinearFilterResult
+        Predicted and filtered means ``(T, S)`` and covariances ``(T, S, S)``, innovations, log-likelihood.
+
+    Raises
+    ------
+    DimensionError
+        If ``y`` or ``x`` has the wrong shape.
+    TypeError
+        With a callable read-out but no ``readout_jacobian``.
+    NumericalError
+        If an innovation covariance is not positive definite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rnnss.cells import ElmanCell
+    >>> from rnnss.nonlinear_filters import NoisyCell, extended_kalman_filter
+    >>> model = NoisyCell(ElmanCell(W=[[0.9]]), Q=0.1, R=0.2, P0=1.0)
+    >>> res = extended_kalman_filter(model, np.array([0.3, np.nan, -0.1]))
+    >>> res.filtered_means.shape, bool(res.filtered_covs[1, 0, 0] == res.predicted_covs[1, 0, 0])
+    ((3, 1), True)
+    """
+    model = _check_model(model)
+    if model.readout is not None and model.readout_jacobian is None:
+        raise TypeError("the extended Kalman filter needs readout_jacobian with a callable readout")
+    return _run(model, y, x, "ekf", _ekf_step)
+
+
+def _merwe(n: int, alpha: float, beta: float, kappa: float) -> tuple[float, np.ndarray, np.ndarray]:
+    lam = alpha**2 * (n + kappa) - n
+    Wm = np.full(2 * n + 1, 0.5 / (n + lam))
+    Wc = Wm.copy()
+    Wm[0] = lam / (n + lam)
+    Wc[0] = lam / (n + lam) + (1.0 - alpha**2 + beta)
+    return lam, Wm, Wc
+
+
+def _sigma_points(mean: np.ndarray, cov: np.ndarray, lam: float) -> np.ndarray:
+    n = mean.size
+    L = _psd_factor((n + lam) * cov)
+    # Ordering as van der Merwe (and filterpy): the mean, then mean + columns, then mean - columns.
+    return np.vstack([mean, mean + L.T, mean - L.T])
+
+
+def unscented_kalman_filter(
+    model: NoisyCell,
+    y: ArrayLike,
+    x: ArrayLike | None = None,
+    *,
+    alpha: float = 1.0,
+    beta: float = 2.0,
+    kappa: float = 0.0,
+) -> NonlinearFilterResult:
+    r"""The unscented Kalman filter with van der Merwe's scaled sigma points.
+
+    With ``lambda = alpha^2 (S + kappa) - S``, the ``2S + 1`` sigma points of ``N(m, P)`` are ``m`` and
+    ``m ± (sqrt((S + lambda) P))_i`` (columns of the Cholesky factor), with mean weights
+    ``lambda / (S + lambda)``, ``1 / (2 (S + lambda))`` and covariance weight ``+ (1 - alpha^2 + beta)`` on the
+    centre. Predict: push the points through the cell (one batched :meth:`~rnnss.cells.Cell.step`) and add
+    ``Q``; update: redraw points from the prediction, push them through the read-out, and condition on
+    ``y_t``. No Jacobians are needed, and the moments are exact to second order. This is filterpy's
+    ``UnscentedKalmanFilter`` with ``MerweScaledSigmaPoints(S, alpha, beta, kappa)``; on a linear model it is
+    the exact Kalman filter for any ``alpha, beta, kappa``.
+
+    Parameters
+    ----------
+    model : NoisyCell
+        The noisy cell and its read-out.
+    y : array_like, shape (T, m), (T,) if m == 1, or (batch, T, m)
+        Observations; NaN marks missing entries.
+    x : array_like, shape (T, p) or (batch, T, p), optional
+        Inputs (required when the cell has inputs).
+    alpha : float, default 1
+        Spread of the sigma points. The default keeps all weights non-negative (``lambda = kappa``); small
+        values (``1e-3``, common in the literature) give weights of order ``1 / alpha^2`` and lose digits
+        to cancellation.
+    beta : float, default 2
+        Prior knowledge of the distribution (2 is optimal for Gaussians).
+    kappa : float, default 0
+        Secondary scaling.
+
+    Returns
+    -------
+    NonlinearFilterResult
+        Predicted and filtered means ``(T, S)`` and covariances ``(T, S, S)``, innovations, log-likelihood.
+
+    Raises
+    ------
+    DimensionError
+        If ``y`` or ``x`` has the wrong shape.
+    ValueError
+        If ``alpha <= 0`` or ``S + lambda <= 0``.
+    NumericalError
+        If an innovation covariance is not positive definite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rnnss.cells import ElmanCell
+    >>> from rnnss.nonlinear_filters import NoisyCell, unscented_kalman_filter
+    >>> model = NoisyCell(ElmanCell(W=[[0.9]]), Q=0.1, R=0.2, P0=1.0)
+    >>> unscented_kalman_filter(model, [0.3, 0.2, -0.1]).filtered_means.shape
+    (3, 1)
+    """
+    model = _check_model(model)
+    alpha = v.as_float("alpha", alpha, positive=True)
+    beta = v.as_float("beta", beta)
+    kappa = v.as_float("kappa", kappa)
+    n = model.state_size
+    lam, Wm, Wc = _merwe(n, alpha, beta, kappa)
+    if n + lam <= 0:
+        raise ValueError(f"alpha^2 (S + kappa) must be > 0 for S = {n}; got alpha = {alpha}, kappa = {kappa}")
+
+    def one(model: NoisyCell, x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> tuple[Any, ...]:
+        X = model.cell.step(x[None], _sigma_points(mean, cov, lam))
+        m_pred = Wm @ X
+        D = X - m_pred
+        P_pred = (D.T * Wc) @ D + model.Q
+        P_pred = 0.5 * (P_pred + P_pred.T)
+        X = _sigma_points(m_pred, P_pred, lam)
+        Z = model.observe(X)
+        y_hat = Wm @ Z
+        E = Z - y_hat
+        S_full = (E.T * Wc) @ E + model.R
+        cross = ((X - m_pred).T * Wc) @ E
+        return m_pred, P_pred, y_hat, 0.5 * (S_full + S_full.T), cross, None
+
+    return _run(model, y, x, "ukf", one)

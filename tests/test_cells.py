@@ -1,0 +1,435 @@
+"""Tests of rnnss.cells: steps against independent formulas, analytic Jacobians against finite differences, init, I/O."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import rnnss
+from rnnss import DimensionError
+from rnnss.cells import (
+    Bidirectional,
+    ElmanCell,
+    GRUCell,
+    LeakyCell,
+    LSTMCell,
+    bidirectional_scan,
+    numerical_jacobian,
+    random_cell,
+    random_orthogonal,
+    scan,
+    step_fan_in,
+)
+
+
+def softplus(z):
+    return np.logaddexp(0.0, z)
+
+
+def dsoftplus(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+CELLS = {
+    "elman-tanh": lambda: random_cell("elman", 4, 3, gain=1.5, rng=1),
+    "elman-relu": lambda: random_cell("elman", 4, 3, activation="relu", gain=1.5, rng=2),
+    "elman-sigmoid": lambda: random_cell("elman", 4, 3, activation="sigmoid", gain=1.5, rng=3),
+    "elman-identity": lambda: random_cell("elman", 4, 3, activation="identity", rng=4),
+    "elman-custom": lambda: ElmanCell(W=np.eye(4) * 0.5 + 0.1, U=np.ones((4, 3)) * 0.2, b=np.arange(4.0) / 4, activation=softplus, derivative=dsoftplus),
+    "leaky": lambda: random_cell("leaky", 4, 3, alpha=0.3, gain=1.5, rng=5),
+    "lstm": lambda: random_cell("lstm", 3, 2, gain=1.5, rng=6),
+    "lstm-orthogonal": lambda: random_cell("lstm", 3, 2, recurrent="orthogonal", rng=7),
+    "gru": lambda: random_cell("gru", 4, 3, gain=1.5, rng=8),
+    "gru-no-input": lambda: random_cell("gru", 3, 0, gain=2.0, rng=9),
+}
+
+
+# -- analytic Jacobians against central finite differences ---------------------------------------
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_jacobians_match_finite_differences_single(name, rng):
+    """Reference: rnnss.cells.numerical_jacobian (central differences, error ~1e-10 at eps = 1e-6)."""
+    cell = CELLS[name]()
+    for _ in range(3):
+        x = rng.standard_normal(cell.n_inputs)
+        s = rng.standard_normal(cell.state_size)
+        np.testing.assert_allclose(cell.jacobian(x, s), numerical_jacobian(cell, x, s), atol=1e-8)
+        B = cell.input_jacobian(x, s)
+        assert B.shape == (cell.state_size, cell.n_inputs)
+        if cell.n_inputs:
+            np.testing.assert_allclose(B, numerical_jacobian(cell, x, s, wrt="input"), atol=1e-8)
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_jacobians_batch_equal_per_sample_finite_differences(name, rng):
+    cell = CELLS[name]()
+    X = rng.standard_normal((5, cell.n_inputs))
+    S = rng.standard_normal((5, cell.state_size))
+    J, B, out = cell.jacobian(X, S), cell.input_jacobian(X, S), cell.step(X, S)
+    assert J.shape == (5, cell.state_size, cell.state_size) and B.shape == (5, cell.state_size, cell.n_inputs)
+    for i in range(5):
+        np.testing.assert_allclose(J[i], numerical_jacobian(cell, X[i], S[i]), atol=1e-8)
+        # A batched matmul may round differently from a single one: equal to a few ulps.
+        np.testing.assert_allclose(out[i], cell.step(X[i], S[i]), rtol=1e-14, atol=1e-15)
+    # One input shared by a batch of states (the sigma points of the UKF use this).
+    np.testing.assert_array_equal(cell.step(X[0], S), cell.step(np.repeat(X[:1], 5, axis=0), S))
+
+
+# -- steps against independent formulas -----------------------------------------------------------
+
+
+def test_elman_step_closed_form(rng):
+    W, U, b = rng.standard_normal((3, 3)), rng.standard_normal((3, 2)), rng.standard_normal(3)
+    cell = ElmanCell(W, U, b)
+    h, x = rng.standard_normal(3), rng.standard_normal(2)
+    np.testing.assert_allclose(cell.step(x, h), np.tanh(W @ h + U @ x + b), rtol=1e-15)
+    relu = ElmanCell(W, U, b, activation="relu")
+    np.testing.assert_allclose(relu.step(x, h), np.maximum(W @ h + U @ x + b, 0), rtol=1e-15)
+    sig = ElmanCell(W, U, b, activation="sigmoid")
+    np.testing.assert_allclose(sig.step(x, h), 1 / (1 + np.exp(-(W @ h + U @ x + b))), rtol=1e-14)
+
+
+def _sigma(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def test_lstm_step_against_gate_by_gate_reference(rng):
+    """Reference: the LSTM equations written gate by gate (Hochreiter & Schmidhuber with forget gate)."""
+    n, p = 3, 2
+    cell = random_cell("lstm", n, p, gain=1.5, rng=11)
+    Wi, Wf, Wg, Wo = np.split(cell.W, 4)
+    Ui, Uf, Ug, Uo = np.split(cell.U, 4)
+    bi, bf, bg, bo = np.split(cell.b, 4)
+    h, c, x = rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal(p)
+    i = _sigma(Wi @ h + Ui @ x + bi)
+    f = _sigma(Wf @ h + Uf @ x + bf)
+    g = np.tanh(Wg @ h + Ug @ x + bg)
+    o = _sigma(Wo @ h + Uo @ x + bo)
+    c_new = f * c + i * g
+    np.testing.assert_allclose(cell.step(x, np.r_[h, c]), np.r_[o * np.tanh(c_new), c_new], rtol=1e-14)
+    np.testing.assert_allclose(cell.hidden(cell.step(x, np.r_[h, c])), o * np.tanh(c_new), rtol=1e-14)
+    np.testing.assert_allclose(cell.gates(x, np.r_[h, c])["f"], f, rtol=1e-14)
+    # The cell-state block of the Jacobian is exactly diag(f): the "gradient highway".
+    J = cell.jacobian(x, np.r_[h, c])
+    np.testing.assert_allclose(J[n:, n:], np.diag(f), rtol=1e-15)
+    np.testing.assert_allclose(cell.cell_state(cell.step(x, np.r_[h, c])), c_new, rtol=1e-14)
+
+
+def test_gru_step_against_cho_reference(rng):
+    """Reference: Cho et al. (2014) written out; h_t = (1 - z) h + z * candidate (the seeds' convention)."""
+    n, p = 3, 2
+    cell = random_cell("gru", n, p, gain=1.5, rng=12)
+    Wr, Wz, Wc = np.split(cell.W, 3)
+    Ur, Uz, Uc = np.split(cell.U, 3)
+    h, x = rng.standard_normal(n), rng.standard_normal(p)
+    r = _sigma(Wr @ h + Ur @ x)
+    z = _sigma(Wz @ h + Uz @ x)
+    cand = np.tanh(Wc @ (r * h) + Uc @ x)
+    np.testing.assert_allclose(cell.step(x, h), (1 - z) * h + z * cand, rtol=1e-14)
+    gates = cell.gates(x, h)
+    np.testing.assert_allclose(gates["z"], z, rtol=1e-14)
+    np.testing.assert_allclose(gates["c"], cand, rtol=1e-14)
+
+
+def test_leaky_closed_forms(rng):
+    W, U = rng.standard_normal((3, 3)), rng.standard_normal((3, 1))
+    h, x = rng.standard_normal(3), rng.standard_normal(1)
+    leaky = LeakyCell(W, U, alpha=0.2)
+    np.testing.assert_allclose(leaky.step(x, h), 0.8 * h + 0.2 * np.tanh(W @ h + U @ x), rtol=1e-15)
+    # alpha = 1 is the Elman cell.
+    np.testing.assert_array_equal(LeakyCell(W, U, alpha=1.0).step(x, h), ElmanCell(W, U).step(x, h))
+    # With no drive the leak alone acts: h_t = (1 - alpha)^t h_0.
+    pure = LeakyCell(np.zeros((3, 3)), alpha=0.05, activation="identity")
+    traj = scan(pure, np.zeros((40, 0)), h)
+    np.testing.assert_allclose(traj[-1], 0.95**40 * h, rtol=1e-13)
+
+
+def test_leak_time_constant_is_the_seeds_number():
+    """Closed form tau = -dt / ln(1 - alpha): f = 0.95 at dt = 0.02 s gives 0.39 s (the seeds' example)."""
+    cell = LeakyCell(W=[[0.0]], alpha=0.05)
+    tau = cell.leak_time_constant(dt=0.02)
+    assert tau == pytest.approx(-0.02 / np.log(0.95), rel=1e-15)
+    assert round(tau, 2) == 0.39
+    # After tau / dt steps the undriven leak has shrunk by e (continuous-time reading of the decay).
+    assert 0.95 ** (tau / 0.02) == pytest.approx(np.exp(-1), rel=1e-12)
+    assert LeakyCell(W=[[0.0]], alpha=1.0).leak_time_constant() == 0.0
+
+
+# -- memory: the seeds' pulse and growth examples ---------------------------------------------------
+
+
+def test_pulse_memory_tanh_versus_relu():
+    """h_t = phi(h_{t-1} + x_t), x_1 = -0.5 then zeros: tanh keeps the negative pulse, ReLU erases it.
+
+    Closed form tanh(-0.5) = -0.4621 and tanh(tanh(-0.5)) = -0.4318 (the seeds print -0.462, -0.431,
+    truncating the second); ReLU gives 0, 0.
+    """
+    x = np.array([-0.5, 0.0, 0.0])
+    tanh_h = scan(ElmanCell(W=[[1.0]], U=[[1.0]]), x)[:, 0]
+    np.testing.assert_allclose(tanh_h[:2], [np.tanh(-0.5), np.tanh(np.tanh(-0.5))], rtol=1e-15)
+    assert abs(tanh_h[0] - (-0.462)) < 5e-4 and abs(tanh_h[1] - (-0.431)) < 1e-3
+    relu_h = scan(ElmanCell(W=[[1.0]], U=[[1.0]], activation="relu"), x)[:, 0]
+    np.testing.assert_array_equal(relu_h, [0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("s", [0.5, 0.9, 1.0, 1.1, 1.5])
+def test_relu_scaled_identity_growth_regimes(s):
+    """h_t = max(0, s h_{t-1} + x), x > 0, h_0 = 0: closed form h_t = x (1 - s^t) / (1 - s) (t x at s = 1).
+
+    s < 1 converges to x / (1 - s); s = 1 grows linearly; s > 1 grows exponentially.
+    """
+    n, T, xval = 3, 60, 0.7
+    cell = ElmanCell(W=s * np.eye(n), U=np.eye(n), activation="relu")
+    h = scan(cell, np.full((T, n), xval))
+    t = np.arange(1, T + 1)
+    exact = xval * t if s == 1 else xval * (1 - s**t) / (1 - s)
+    np.testing.assert_allclose(h[:, 0], exact, rtol=1e-12)
+    norms = np.linalg.norm(h, axis=1)
+    if s < 1:
+        assert norms[-1] == pytest.approx(np.sqrt(n) * xval / (1 - s), rel=1e-2)
+    elif s == 1:
+        np.testing.assert_allclose(np.diff(norms), np.sqrt(n) * xval, rtol=1e-12)
+    else:
+        assert norms[-1] / norms[-2] == pytest.approx(s, rel=1e-2)
+
+
+# -- bidirectional ---------------------------------------------------------------------------------
+
+
+def test_bidirectional_closed_form_on_linear_cells(rng):
+    """Backward half of a linear pair: h<-_t = sum_{s >= t} W^{s-t} U x_s (the unrolled sum, reversed)."""
+    Wf, Wb = 0.5 * random_orthogonal(2, rng=1), np.array([[0.6, 0.2], [0.0, 0.3]])
+    Uf, Ub = rng.standard_normal((2, 1)), rng.standard_normal((2, 1))
+    bi = Bidirectional(ElmanCell(Wf, Uf, activation="identity"), ElmanCell(Wb, Ub, activation="identity"))
+    x = rng.standard_normal((7, 1))
+    out = bidirectional_scan(bi, x)
+    assert out.shape == (7, 4) and bi.n_hidden == 4
+    for t in range(7):
+        fwd = sum(np.linalg.matrix_power(Wf, t - s) @ Uf @ x[s] for s in range(t + 1))
+        bwd = sum(np.linalg.matrix_power(Wb, s - t) @ Ub @ x[s] for s in range(t, 7))
+        np.testing.assert_allclose(out[t], np.r_[fwd, bwd], atol=1e-14)
+    # Batch layout and the method agree with per-sequence runs.
+    xb = rng.standard_normal((3, 7, 1))
+    ob = bi.scan(xb)
+    assert ob.shape == (3, 7, 4)
+    np.testing.assert_allclose(ob[1], bidirectional_scan(bi, xb[1]), rtol=1e-14, atol=1e-15)
+
+
+def test_bidirectional_lstm_hidden_or_full_state(rng):
+    fw, bw = random_cell("lstm", 2, 1, rng=1), random_cell("gru", 3, 1, rng=2)
+    bi = Bidirectional(fw, bw)
+    x = rng.standard_normal((5, 1))
+    full = bidirectional_scan(bi, x, full_state=True)
+    hid = bidirectional_scan(bi, x)
+    assert full.shape == (5, 4 + 3) and hid.shape == (5, 2 + 3)
+    np.testing.assert_array_equal(hid[:, :2], full[:, :2])
+    np.testing.assert_array_equal(full[:, :4], scan(fw, x))
+    np.testing.assert_array_equal(full[:, 4:], scan(bw, x[::-1])[::-1])
+    h0b = rng.standard_normal(3)
+    np.testing.assert_array_equal(bidirectional_scan(bi, x, h0_backward=h0b)[:, 2:], scan(bw, x[::-1], h0b)[::-1])
+
+
+def test_bidirectional_errors():
+    with pytest.raises(TypeError, match="forward must be an rnnss cell"):
+        Bidirectional("no", random_cell("gru", 2, 1, rng=0))
+    with pytest.raises(DimensionError, match="same input size; got p = 1 and p = 2"):
+        Bidirectional(random_cell("gru", 2, 1, rng=0), random_cell("gru", 2, 2, rng=0))
+    bi = Bidirectional(random_cell("gru", 2, 1, rng=0), random_cell("lstm", 2, 1, rng=0))
+    with pytest.raises(DimensionError, match=r"h0_backward must have shape \(4,\) or \(1, 4\); got shape \(2,\)"):
+        bidirectional_scan(bi, np.zeros((3, 1)), h0_backward=np.zeros(2))
+    with pytest.raises(TypeError, match="bi must be"):
+        bidirectional_scan(random_cell("gru", 2, 1, rng=0), np.zeros((3, 1)))
+
+
+# -- initialisation ----------------------------------------------------------------------------------
+
+
+def test_fan_in_is_one_step_of_the_recurrence():
+    """The seeds' point: fan-in counts the inputs to one step (h_{t-1} and x_t), never T (n + p)."""
+    assert step_fan_in(64, 16) == 80
+    assert step_fan_in(5, 0) == 5
+    with pytest.raises(ValueError, match="n_hidden must be an integer >= 1"):
+        step_fan_in(0, 3)
+
+
+def test_fan_in_variance_closed_form_and_preactivation_variance():
+    """Var Uniform(-a, a) = a^2 / 3 = gain^2 / (n + p); then a pre-activation of n + p unit-variance terms
+    has variance gain^2 (Monte Carlo over many inputs)."""
+    n, p, gain = 150, 50, 1.3
+    cell = random_cell("elman", n, p, gain=gain, rng=0)
+    weights = np.concatenate([cell.W.ravel(), cell.U.ravel()])
+    a = gain * np.sqrt(3 / (n + p))
+    assert np.max(np.abs(weights)) <= a
+    assert np.var(weights) == pytest.approx(gain**2 / (n + p), rel=0.03)
+    gen = np.random.default_rng(1)
+    h, x = gen.standard_normal((4000, n)), gen.standard_normal((4000, p))
+    pre = cell.preactivation(x, h)
+    assert np.var(pre) == pytest.approx(gain**2, rel=0.05)
+
+
+def test_orthogonal_init():
+    Q = random_orthogonal(6, gain=0.9, rng=3)
+    np.testing.assert_allclose(Q.T @ Q, 0.81 * np.eye(6), atol=1e-14)
+    np.testing.assert_allclose(np.linalg.svd(Q, compute_uv=False), 0.9, rtol=1e-14)
+    # Haar measure: E[Q_11] = 0. Without the sign correction numpy's QR makes it clearly positive.
+    first = [random_orthogonal(4, rng=s)[0, 0] for s in range(800)]
+    assert abs(np.mean(first)) < 4 * 0.5 / np.sqrt(800)
+    cell = random_cell("lstm", 3, 2, recurrent="orthogonal", gain=1.0, rng=4)
+    for block in np.split(cell.W, 4):
+        np.testing.assert_allclose(block.T @ block, np.eye(3), atol=1e-14)
+
+
+def test_init_is_seeded_and_sets_forget_bias():
+    a, b = random_cell("lstm", 3, 2, rng=5), random_cell("lstm", 3, 2, rng=5)
+    assert a == b and a != random_cell("lstm", 3, 2, rng=6)
+    np.testing.assert_array_equal(a.b[3:6], 1.0)
+    np.testing.assert_array_equal(np.r_[a.b[:3], a.b[6:]], 0.0)
+    assert random_cell("lstm", 3, 2, forget_bias=2.5, rng=5).b[4] == 2.5
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(kind="rnn"), ValueError, "kind must be one of"),
+        (dict(kind="elman", recurrent="identity"), ValueError, "recurrent must be"),
+        (dict(kind="leaky"), ValueError, "alpha is required"),
+        (dict(kind="elman", alpha=0.5), ValueError, "alpha is required for kind='leaky' and only used there"),
+        (dict(kind="elman", gain=-1.0), ValueError, "gain must be > 0"),
+        (dict(kind="elman", activation="swish"), ValueError, "activation must be one of"),
+    ],
+)
+def test_random_cell_errors(kwargs, exc, match):
+    kind = kwargs.pop("kind")
+    with pytest.raises(exc, match=match):
+        random_cell(kind, 3, 1, rng=0, **kwargs)
+
+
+# -- validation ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: ElmanCell(W=np.ones((2, 3))), r"W must be a square matrix with shape \(n, n\); got shape \(2, 3\)"),
+        (lambda: ElmanCell(W=np.eye(2), U=np.ones((3, 1))), r"U must have shape \(2, \?\); got shape \(3, 1\)"),
+        (lambda: ElmanCell(W=np.eye(2), b=np.ones(3)), r"b must have shape \(2,\); got shape \(3,\)"),
+        (lambda: ElmanCell(W=np.zeros((0, 0))), "at least one hidden unit"),
+        (lambda: LeakyCell(W=np.eye(2), U=np.ones(2), alpha=0.5), r"U must have shape \(2, \?\); got shape \(2,\)"),
+        (lambda: LSTMCell(W=np.ones((7, 2))), r"W must have shape \(4n, n\): the i, f, g, o blocks .* got shape \(7, 2\)"),
+        (lambda: LSTMCell(W=np.ones((8, 2)), U=np.ones((4, 1))), r"U must have shape \(8, \?\); got shape \(4, 1\)"),
+        (lambda: LSTMCell(W=np.ones((8, 2)), b=np.ones(4)), r"b must have shape \(8,\); got shape \(4,\)"),
+        (lambda: GRUCell(W=np.ones((4, 2))), r"W must have shape \(3n, n\): the r, z, c blocks"),
+        (lambda: GRUCell(W=np.ones((3, 1)), b=np.ones((3, 1))), r"b must have shape \(3,\)"),
+    ],
+)
+def test_wrong_parameter_shapes_raise(make, match):
+    with pytest.raises(DimensionError, match=match):
+        make()
+
+
+@pytest.mark.parametrize("cls, shape", [(ElmanCell, (2, 2)), (LSTMCell, (8, 2)), (GRUCell, (6, 2))])
+@pytest.mark.parametrize("name", ["W", "U", "b"])
+def test_non_finite_parameters_raise(cls, shape, name):
+    kwargs = {"W": np.ones(shape) * 0.1, "U": np.ones((shape[0], 1)), "b": np.zeros(shape[0])}
+    kwargs[name] = kwargs[name].copy()
+    kwargs[name].flat[0] = np.nan
+    with pytest.raises(ValueError, match=f"{name} must be finite"):
+        cls(**kwargs)
+
+
+@pytest.mark.parametrize("alpha", [0.0, -0.1, 1.5, np.nan, np.inf])
+def test_leak_rate_outside_unit_interval_raises(alpha):
+    with pytest.raises(ValueError, match="alpha must be"):
+        LeakyCell(W=np.eye(2), alpha=alpha)
+
+
+def test_leak_rate_type_and_required():
+    with pytest.raises(TypeError, match="alpha must be a real number"):
+        LeakyCell(W=np.eye(2), alpha="0.5")
+    with pytest.raises(TypeError, match="alpha"):
+        LeakyCell(W=np.eye(2))
+
+
+def test_activation_validation():
+    W = np.eye(2)
+    with pytest.raises(TypeError, match="activation must be one of 'tanh', 'relu', 'sigmoid', 'identity' or a callable; got int"):
+        ElmanCell(W, activation=3)
+    with pytest.raises(ValueError, match="activation must be one of .* got 'swish'"):
+        ElmanCell(W, activation="swish")
+    with pytest.raises(TypeError, match="derivative is required with a custom activation"):
+        ElmanCell(W, activation=np.sin)
+    with pytest.raises(TypeError, match="derivative must be a callable"):
+        ElmanCell(W, activation=np.sin, derivative=1.0)
+    with pytest.raises(ValueError, match="derivative is only given with a custom activation"):
+        ElmanCell(W, activation="tanh", derivative=np.cos)
+    with pytest.raises(ValueError, match="derivative disagrees with central differences of activation"):
+        ElmanCell(W, activation=np.sin, derivative=np.sin)
+    with pytest.raises(ValueError, match="must act elementwise and keep the shape"):
+        ElmanCell(W, activation=lambda z: z.sum(axis=0), derivative=np.ones_like)
+    with pytest.raises(TypeError, match="activation must map a float array elementwise"):
+        ElmanCell(W, activation=lambda z: z.no_such_method(), derivative=np.ones_like)
+    with pytest.raises(ValueError, match="returned non-finite values"):
+        ElmanCell(W, activation=lambda z: np.full_like(z, np.inf), derivative=np.ones_like)
+    # A correct custom pair is accepted and used.
+    cell = ElmanCell(W, activation=np.sin, derivative=np.cos)
+    np.testing.assert_allclose(cell.step(np.zeros(0), [0.3, 0.1]), np.sin([0.3, 0.1]))
+
+
+def test_step_argument_errors():
+    cell = random_cell("lstm", 2, 3, rng=0)
+    with pytest.raises(DimensionError, match=r"x must have shape \(3,\) or \(batch, 3\); got shape \(2,\)"):
+        cell.step(np.zeros(2), np.zeros(4))
+    with pytest.raises(DimensionError, match=r"state must have shape \(4,\) or \(batch, 4\); got shape \(2,\)"):
+        cell.jacobian(np.zeros(3), np.zeros(2))
+    with pytest.raises(ValueError, match="state must be finite"):
+        cell.step(np.zeros(3), [0.0, np.nan, 0.0, 0.0])
+    with pytest.raises(ValueError, match="x must be finite"):
+        cell.input_jacobian([np.inf, 0.0, 0.0], np.zeros(4))
+    with pytest.raises(DimensionError, match="disagree on the batch size: 2 vs 3"):
+        cell.step(np.zeros((2, 3)), np.zeros((3, 4)))
+    with pytest.raises(DimensionError, match=r"h0 must have shape \(4,\)"):
+        scan(cell, np.zeros((5, 3)), h0=np.zeros(2))
+    with pytest.raises(TypeError, match="cell must be an rnnss cell"):
+        scan("cell", np.zeros((5, 3)))
+
+
+# -- immutability, equality, saving ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["elman-tanh", "leaky", "lstm", "gru"])
+def test_cells_are_frozen_and_compare_exactly(name):
+    cell = CELLS[name]()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cell.W = np.eye(2)
+    with pytest.raises(ValueError, match="read-only"):
+        cell.W[0, 0] = 1.0
+    assert cell == CELLS[name]()
+    assert dataclasses.replace(cell, b=cell.b + 1e-15) != cell
+    assert cell != "cell"
+    assert type(cell).__name__ in repr(cell)
+
+
+@pytest.mark.parametrize("name", ["elman-tanh", "elman-relu", "leaky", "lstm", "gru", "gru-no-input"])
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+def test_save_load_round_trip(tmp_path, name, suffix):
+    cell = CELLS[name]()
+    rnnss.save(cell, tmp_path / f"cell{suffix}")
+    back = rnnss.load(tmp_path / f"cell{suffix}")
+    assert type(back) is type(cell) and back == cell
+    x = np.ones(cell.n_inputs)
+    np.testing.assert_array_equal(back.step(x, np.ones(cell.state_size)), cell.step(x, np.ones(cell.state_size)))
+
+
+def test_custom_activation_is_not_saveable(tmp_path):
+    cell = CELLS["elman-custom"]()
+    with pytest.raises(TypeError, match="cannot save a ElmanCell with a custom activation .*softplus.*named activations"):
+        rnnss.save(cell, tmp_path / "cell.npz")
+
+
+def test_jacobian_bound_of_affine_cells():
+    W = np.array([[0.5, 2.0], [0.0, 0.3]])
+    assert ElmanCell(W).jacobian_bound == pytest.approx(np.linalg.norm(W, 2))
+    assert ElmanCell(W, activation="sigmoid").jacobian_bound == pytest.approx(0.25 * np.linalg.norm(W, 2))
+    assert LeakyCell(W, alpha=0.25).jacobian_bound == pytest.approx(0.75 + 0.25 * np.linalg.norm(W, 2))
+    assert CELLS["elman-custom"]().jacobian_bound is None and CELLS["lstm"]().jacobian_bound is None
