@@ -105,10 +105,44 @@ def _mse(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     )
 
 
+def _dynamics(rnn: LinearRNN, out: Callable[[str], None]) -> None:
+    from .cells import ElmanCell, LSTMCell
+    from .dynamics import fixed_points, jacobian_products, linearize, lyapunov_exponents, tanh_bifurcation, time_constant
+    from .nonlinear_filters import NoisyCell, simulate_noisy, unscented_kalman_filter
+
+    cell = ElmanCell(W=[[1.6, 0.5], [0.5, 1.1]], b=[0.05, -0.02])
+    fp = fixed_points(cell, n_starts=50, rng=0)
+    out(f"Fixed points of h = tanh(W h + b), W = [[1.6, 0.5], [0.5, 1.1]]: {fp!r}")
+    for pt in fp.where("stable"):
+        out(f"  stable at {np.round(pt, 4)}: perturbation half-life {eigenmodes(linearize(cell, pt)).half_life[0]:.3f} steps")
+    bif = tanh_bifurcation([0.5, 2.0], [0.0, 0.6])
+    out(
+        f"tanh neuron h = tanh(w h + b): stable states for (w = 0.5, 2) x (b = 0, 0.6) = {bif.n_stable.tolist()}; "
+        f"fold at b_c(2) = {bif.saddle_node_bias()[1]:.4f}"
+    )
+    W0 = np.random.default_rng(1).standard_normal((30, 30)) / np.sqrt(30)
+    lam = [
+        lyapunov_exponents(ElmanCell(g * W0), steps=1000, h0=np.full(30, 0.5), discard=200, n_exponents=1).max_exponent
+        for g in (0.5, 3.0)
+    ]
+    out(f"Largest Lyapunov exponent of h = tanh(g W h): {lam[0]:+.3f} (g = 0.5, contracting), {lam[1]:+.3f} (g = 3, chaotic) per step")
+    out(f"BPTT: ||dh_60/dh_0|| = {jacobian_products(ElmanCell(0.95 * np.eye(3)), steps=60).norms[60]:.4f} (= 0.95^60)")
+    b = np.zeros(8)
+    b[2:4] = np.log(99.0)  # forget gates sigma(b_f) = 0.99
+    lstm = jacobian_products(LSTMCell(np.zeros((8, 2)), b=b), steps=499, h0=np.ones(4))
+    out(f"Adding problem, 499 steps: RNN 0.90^499 = {0.9**499:.2e}; LSTM cell path with f = 0.99: {lstm.products[-1][2, 2]:.2e}")
+    out(f"Forget gate f = 0.95 at dt = 0.02 s: tau = {time_constant(0.95, 0.02):.3f} s")
+    model = NoisyCell(ElmanCell(W=[[1.2, 0.2], [0.2, 0.9]]), Q=0.04, R=0.02, V=[[1.0, 0.5]], P0=0.5)
+    traj = simulate_noisy(model, 400, rng=5)
+    err = unscented_kalman_filter(model, traj.y).filtered_means - traj.h
+    out(f"UKF on a noisy bistable network, one output: state RMSE {np.sqrt(np.mean(err**2)):.3f} (state std {traj.h.std():.3f})")
+
+
 SECTIONS: list[tuple[str, Callable[[LinearRNN, Callable[[str], None]], None]]] = [
     ("The linear RNN", _core),
     ("Kalman filter = linear RNN, RTS smoother = bidirectional linear RNN", _kalman),
     ("What the backward direction buys: filter vs smoother MSE", _mse),
+    ("Nonlinear cells as dynamical systems", _dynamics),
 ]
 
 
