@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import rnnss  # noqa: E402
-from rnnss._plot_dynamics import plot_bifurcation, plot_gradient_norms, plot_lyapunov, plot_phase_portrait  # noqa: E402
+from rnnss.plot import plot_bifurcation, plot_gradient_norms, plot_lyapunov, plot_phase_portrait  # noqa: E402
 from rnnss.cells import ElmanCell, random_cell  # noqa: E402
 from rnnss.dynamics import (  # noqa: E402
     fixed_points,

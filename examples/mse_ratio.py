@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
 import rnnss  # noqa: E402
-from rnnss._plot_kalman import plot_mse_ratio_sweep  # noqa: E402
+from rnnss.plot import plot_mse_ratio_sweep  # noqa: E402
 from rnnss.demo import default_model  # noqa: E402
 
 

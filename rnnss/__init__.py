@@ -1,6 +1,6 @@
 """rnnss: recurrent neural networks as state-space systems, analysed with the exact tools of control and estimation."""
 
-from . import cells, exceptions
+from . import cells, exceptions, plot
 from .exceptions import *  # noqa: F401,F403
 from .cells import (
     Bidirectional,
@@ -30,6 +30,29 @@ from .dynamics import (
     lyapunov_exponents,
     tanh_bifurcation,
     time_constant,
+)
+from .frequency import (
+    PSD,
+    ARNoise,
+    FrequencyResponse,
+    HinfNorm,
+    MonteCarloSNR,
+    OptimalFilter,
+    Sinusoid,
+    SNRGain,
+    Spectrum,
+    WhiteNoise,
+    frequency_response,
+    h2_norm,
+    hinf_norm,
+    poles,
+    power_spectrum,
+    resonator,
+    response_covariance,
+    snr_gain,
+    snr_gain_mc,
+    snr_optimal_rnn,
+    transmission_zeros,
 )
 from .io import load, save
 from .linear import (
@@ -125,6 +148,28 @@ __all__ = [
     "ar1_mse_ratio",
     "mse_ratio_mc",
     "mse_ratio_sweep",
+    # the RNN as an LTI filter: frequency response, spectra, SNR
+    "FrequencyResponse",
+    "HinfNorm",
+    "Spectrum",
+    "SNRGain",
+    "MonteCarloSNR",
+    "OptimalFilter",
+    "Sinusoid",
+    "WhiteNoise",
+    "ARNoise",
+    "PSD",
+    "frequency_response",
+    "poles",
+    "transmission_zeros",
+    "h2_norm",
+    "hinf_norm",
+    "power_spectrum",
+    "response_covariance",
+    "snr_gain",
+    "snr_gain_mc",
+    "resonator",
+    "snr_optimal_rnn",
     # nonlinear cells
     "Cell",
     "ElmanCell",

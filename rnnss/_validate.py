@@ -41,7 +41,7 @@ def check_finite(name: str, arr: np.ndarray, *, allow_nan: bool = False) -> None
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         what = "infinite" if allow_nan else "non-finite"
-        raise ValueError(f"{name} must be finite; got {what} value {arr[idx]!r} at index {idx}")
+        raise ValueError(f"{name} must be finite; got {what} value {arr[idx].item()!r} at index {idx}")
 
 
 def as_matrix(name: str, value: Any, shape: tuple[int | None, int | None], *, allow_scalar: bool = False) -> np.ndarray:

@@ -165,7 +165,7 @@ def _cmd_kalman_check(args: argparse.Namespace) -> int:
     report = verify_kalman_equivalence(rnn, y, x, tol=args.tol, peers=not args.no_peers)
     print(report)
     if args.plot:
-        from ._plot_kalman import plot_equivalence
+        from .plot import plot_equivalence
 
         _save_figure(plot_equivalence(report), args.plot)
     return 0 if report.passed else 1
@@ -189,7 +189,7 @@ def _cmd_mse_ratio(args: argparse.Namespace) -> int:
         )
         print(f"  filter MSE {mc.filter_mse:.6g} +- {mc.filter_mse_se:.2g}, smoother MSE {mc.smoother_mse:.6g} +- {mc.smoother_mse_se:.2g}")
     if args.plot:
-        from ._plot_kalman import plot_mse_ratio_sweep
+        from .plot import plot_mse_ratio_sweep
 
         rho = rnn.spectral_radius
         radii = sorted({round(r, 6) for r in (0.5, 0.9, 0.99, rho) if r < 1})

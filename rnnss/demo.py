@@ -138,10 +138,49 @@ def _dynamics(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     out(f"UKF on a noisy bistable network, one output: state RMSE {np.sqrt(np.mean(err**2)):.3f} (state std {traj.h.std():.3f})")
 
 
+def _frequency(rnn: LinearRNN, out: Callable[[str], None]) -> None:
+    from .frequency import (
+        Sinusoid,
+        WhiteNoise,
+        frequency_response,
+        h2_norm,
+        hinf_norm,
+        poles,
+        power_spectrum,
+        response_covariance,
+        snr_gain,
+        snr_gain_mc,
+        transmission_zeros,
+    )
+
+    hz = lambda w: w / (2 * np.pi * rnn.dt)  # noqa: E731  rad/sample -> cycles per unit of dt
+    lam = poles(rnn)
+    w0 = float(np.max(np.abs(np.angle(lam))))  # the oscillator's resonance
+    zeros = np.round(transmission_zeros(rnn), 12) + 0
+    out(f"Poles {np.array2string(lam, precision=4)}; transmission zeros (x -> y) {np.array2string(zeros, precision=4)}")
+    mag = frequency_response(rnn, [0.0, w0, np.pi]).magnitude[:, :, 0]
+    out(f"|H(e^iw)| per output at DC, {hz(w0):.3g} Hz and Nyquist {hz(np.pi):g} Hz: {np.array2string(mag.T, precision=3)}")
+    hinf = hinf_norm(rnn)
+    out(f"H2 norm {h2_norm(rnn):.4f}; H-infinity norm {float(hinf):.4f} at {hz(hinf.omega):.3g} Hz")
+    K = 4096  # periodic trapezoid rule: exact for a rational spectrum up to rho^K
+    S = power_spectrum(rnn, 2 * np.pi * np.arange(K) / K, WhiteNoise(1.0))
+    gap = np.max(np.abs(S.density.mean(axis=0).real - response_covariance(rnn, WhiteNoise(1.0))))
+    out(f"Parseval: output covariance from the Lyapunov equation vs integral of the PSD: max |diff| = {gap:.1e}")
+    sig, noise = Sinusoid(w0, 1.0), WhiteNoise(1.0)
+    g = snr_gain(rnn, sig, noise, target="hidden")
+    mc = snr_gain_mc(rnn, sig, noise, T=10_000, n_runs=40, target="hidden", rng=0)
+    out(
+        f"A {hz(w0):.3g} Hz tone in white noise: SNR {g.input_snr:.2f} at the input -> {g.output_snr:.2f} in h "
+        f"(gain {g.gain:.3f} = {g.gain_db:+.2f} dB, Q counted as noise)"
+    )
+    out(f"  simulated gain {mc.gain:.3f} +- {mc.standard_error:.3f} ({mc.n_runs} runs x T = {mc.T}; z = {mc.z_score:+.2f})")
+
+
 SECTIONS: list[tuple[str, Callable[[LinearRNN, Callable[[str], None]], None]]] = [
     ("The linear RNN", _core),
     ("Kalman filter = linear RNN, RTS smoother = bidirectional linear RNN", _kalman),
     ("What the backward direction buys: filter vs smoother MSE", _mse),
+    ("The RNN as an LTI filter: frequency response, spectra, SNR", _frequency),
     ("Nonlinear cells as dynamical systems", _dynamics),
 ]
 
@@ -153,7 +192,7 @@ def _figures(rnn: LinearRNN, outdir: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ._plot_kalman import plot_equivalence, plot_mse_ratio_sweep
+    from .plot import plot_equivalence, plot_mse_ratio_sweep
     from .kalman import verify_kalman_equivalence
     from .mse import mse_ratio_sweep
 

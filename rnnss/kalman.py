@@ -12,7 +12,7 @@ import scipy.linalg
 
 from . import _validate as v
 from .exceptions import NotDetectableError, NotStabilizableError, NumericalError
-from .linear import LinearRNN, _check_rnn, _psd_sqrt, simulate, with_stationary_prior
+from .linear import LinearRNN, _check_rnn, _psd_sqrt, _solve_stein, simulate, with_stationary_prior
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
@@ -796,8 +796,7 @@ def steady_state(rnn: LinearRNN) -> SteadyState:
     else:
         J = scipy.linalg.solve(P, W @ Pf, assume_a="pos").T
     rho_s = float(np.max(np.abs(np.linalg.eigvals(J))))
-    Ps = scipy.linalg.solve_discrete_lyapunov(J, Pf - J @ P @ J.T)
-    Ps = 0.5 * (Ps + Ps.T)
+    Ps = _solve_stein(J, Pf - J @ P @ J.T)
     return SteadyState(P, Pf, Ps, Ps @ J.T, S, K, J, Wf, rho_f, rho_s, residual, cond)
 
 

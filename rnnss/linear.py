@@ -51,6 +51,20 @@ def _psd_sqrt(S: np.ndarray) -> np.ndarray:
     return vecs * np.sqrt(np.clip(w, 0.0, None))
 
 
+def _solve_stein(A: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """The symmetric solution of the Stein (discrete Lyapunov) equation ``X = A X A^T + Q`` for stable ``A``.
+
+    scipy's solver switches to a bilinear transformation for ``n >= 10``, which loses up to four digits
+    (relative residual ~1e-12 near eigenvalues of modulus 1); one step of iterative refinement on the
+    residual restores a residual of a few ulps.
+    """
+    X = scipy.linalg.solve_discrete_lyapunov(A, Q)
+    X = 0.5 * (X + X.T)
+    R = A @ X @ A.T + Q - X
+    X = X + scipy.linalg.solve_discrete_lyapunov(A, 0.5 * (R + R.T))
+    return 0.5 * (X + X.T)
+
+
 @register_model
 @dataclass(frozen=True, eq=False, repr=False)
 class LinearRNN:
@@ -773,8 +787,7 @@ def stationary_covariance(rnn: LinearRNN) -> np.ndarray:
     rho = spectral_radius(rnn)
     if rho >= 1:
         raise NotStableError(f"the stationary covariance needs a stable W; spectral radius is {rho:.6g} >= 1")
-    S = scipy.linalg.solve_discrete_lyapunov(rnn.W, rnn.Q)
-    return 0.5 * (S + S.T)
+    return _solve_stein(rnn.W, rnn.Q)
 
 
 def with_stationary_prior(rnn: LinearRNN, x: ArrayLike | None = None) -> LinearRNN:

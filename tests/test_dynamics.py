@@ -474,7 +474,7 @@ def test_plots_return_figures(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rnnss._plot_dynamics import plot_bifurcation, plot_gradient_norms, plot_lyapunov, plot_phase_portrait
+    from rnnss.plot import plot_bifurcation, plot_gradient_norms, plot_lyapunov, plot_phase_portrait
 
     cell = ElmanCell(W=[[1.5, 0.4], [0.4, 1.2]])
     figs = [
