@@ -430,3 +430,17 @@ def test_property_unroll_equals_recursion(n, m, p, seed, radius):
         ref = rnnss.simulate(rnn, 30, noise=False).h[-1]
         got = rnnss.unroll(rnn, steps=30)
     np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
+
+
+def test_stationary_covariance_is_accurate_for_larger_near_unit_systems():
+    """scipy's bilinear Stein solver (n >= 10) leaves ~1e-12 residuals near |lambda| = 1; refined: a few ulps."""
+    rnn = rnnss.random_rnn(30, 2, radius=0.999, rng=0)
+    S = rnnss.stationary_covariance(rnn)
+    resid = np.linalg.norm(rnn.W @ S @ rnn.W.T + rnn.Q - S) / np.linalg.norm(S)
+    assert resid < 1e-14
+    np.testing.assert_array_equal(S, S.T)
+
+
+def test_non_finite_message_shows_a_plain_number():
+    with pytest.raises(ValueError, match=r"got non-finite value nan at index \(0, 0\)"):
+        LinearRNN(W=[[np.nan]])
