@@ -166,6 +166,116 @@ def as_sequence(
     return arr, batched
 
 
+#: Rows of a transition or emission matrix (and the initial distribution) must sum to one within this
+#: absolute tolerance: probabilities printed to 8-9 significant digits pass, a typo does not.
+STOCHASTIC_ATOL = 1e-8
+
+# Rows whose sum is within this of one are kept bit for bit (a sum of K floats is off by a few ulps);
+# rows further off (but within STOCHASTIC_ATOL) are divided by their sum. After that division a row
+# sums to one within a few ulps, so validating it again changes nothing: save/load and
+# dataclasses.replace keep the arrays exactly.
+SUM_ROUNDING = 1e-13
+
+
+def as_stochastic(name: str, value: Any, shape: tuple[int | None, ...]) -> np.ndarray:
+    """A probability vector (1-D shape) or row-stochastic matrix (2-D shape), validated and normalised.
+
+    Entries must be finite and non-negative and every row must sum to one within
+    :data:`STOCHASTIC_ATOL`; rows off by more than rounding are then divided by their sum, so every
+    algorithm sees an exact distribution.
+    """
+    arr = as_float_array(name, value)
+    if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+        raise DimensionError(f"{name} must have shape {_shape_str(shape)}; got shape {_shape_str(arr.shape)}")
+    if arr.shape[-1] == 0:
+        what = "state" if name in ("pi", "A") else "symbol"
+        raise DimensionError(f"{name} must hold at least one {what}; got shape {_shape_str(arr.shape)}")
+    check_finite(name, arr)
+    if (arr < 0).any():
+        idx = tuple(int(i) for i in np.argwhere(arr < 0)[0])
+        raise ValueError(
+            f"{name} must hold probabilities (non-negative); "
+            f"got {name}[{', '.join(map(str, idx))}] = {arr[idx].item()!r}"
+        )
+    sums = arr.sum(axis=-1)
+    off = np.abs(sums - 1.0)
+    if (off > STOCHASTIC_ATOL).any():
+        if arr.ndim == 1:
+            raise ValueError(f"{name} must sum to one (within {STOCHASTIC_ATOL:g}); got sum {sums.item():.12g}")
+        i = int(np.argmax(off))
+        raise ValueError(
+            f"{name} must be row-stochastic: every row sums to one (within {STOCHASTIC_ATOL:g}); "
+            f"row {i} sums to {sums[i]:.12g}"
+        )
+    rescale = off > SUM_ROUNDING
+    if rescale.any():
+        if arr.ndim == 1:
+            arr /= sums
+        else:
+            arr[rescale] /= sums[rescale, None]
+    return arr
+
+
+def _ndim(value: Any) -> int:
+    """``np.ndim`` that reads a ragged nested sequence as (at least) 2-D instead of raising."""
+    try:
+        return int(np.ndim(value))
+    except ValueError:
+        return 2
+
+
+def as_symbols(name: str, value: Any, n_symbols: int) -> np.ndarray:
+    """One sequence of categorical observations: a 1-D integer array with entries in ``[0, n_symbols)``."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be a sequence of integer symbols; got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:  # ragged nested lists
+        raise DimensionError(
+            f"{name} must be a 1-D sequence of integer symbols, shape (T,); got a ragged sequence ({exc})"
+        ) from None
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must hold integer symbols in [0, {n_symbols}); got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        hint = (
+            ": for several sequences pass a list of 1-D sequences; for hmmlearn's (T, 1) layout pass y.ravel()"
+            if arr.ndim == 2
+            else ""
+        )
+        raise DimensionError(
+            f"{name} must be a 1-D sequence of integer symbols, shape (T,); got shape {_shape_str(arr.shape)}{hint}"
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one time step; got T = 0")
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"{name} must hold integer symbols in [0, {n_symbols}); got {name}[{i}] = {arr[i].item()!r}"
+            )
+    out = arr.astype(np.intp)
+    bad = (out < 0) | (out >= n_symbols)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{name} must hold symbols in [0, {n_symbols}) (the model has {n_symbols} symbols); "
+            f"got {name}[{i}] = {arr[i].item()!r}"
+        )
+    return out
+
+
+def as_symbol_sequences(name: str, value: Any, n_symbols: int) -> tuple[list[np.ndarray], bool]:
+    """One sequence or a list of sequences of symbols; returns the sequences and whether there were many."""
+    if isinstance(value, (list, tuple)) and len(value) > 0:
+        kinds = {_ndim(e) >= 1 for e in value}
+        if kinds == {True}:
+            return [as_symbols(f"{name}[{i}]", e, n_symbols) for i, e in enumerate(value)], True
+        if len(kinds) == 2:
+            raise TypeError(f"{name} mixes symbols and sequences: pass one sequence of symbols or a list of sequences")
+    return [as_symbols(name, value, n_symbols)], False
+
+
 def freeze(arr: np.ndarray) -> np.ndarray:
     """Mark an array read-only so a frozen model cannot be changed in place."""
     arr.setflags(write=False)

@@ -176,11 +176,46 @@ def _frequency(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     out(f"  simulated gain {mc.gain:.3f} +- {mc.standard_error:.3f} ({mc.n_runs} runs x T = {mc.T}; z = {mc.z_score:+.2f})")
 
 
+def _casino():
+    from .hmm import HMM
+
+    return HMM(pi=[0.5, 0.5], A=[[0.95, 0.05], [0.1, 0.9]], B=[[1 / 6] * 6, [0.1] * 5 + [0.5]])
+
+
+def _hmm(rnn: LinearRNN, out: Callable[[str], None]) -> None:
+    from .hmm import belief_rnn, hmm_loglik, hmm_to_rnn, to_hmmlearn, viterbi
+
+    casino = _casino()
+    cell = hmm_to_rnn(casino)  # one-hot state; logits W = (ln A)^T, V = (ln B)^T, ln pi
+    out(f"Dishonest casino (fair / loaded die) as a one-hot softmax RNN, W = (ln A)^T = {np.round(cell.W, 4).tolist()}")
+    draw = cell.sample(10_000, rng=0)  # the RNN generates the rolls
+    run = belief_rnn(casino).run(draw.y)
+    routes = {
+        "HMM forward, scaled": hmm_loglik(casino, draw.y),
+        "HMM forward, log space": hmm_loglik(casino, draw.y, method="log"),
+        "softmax RNN, state summed out": cell.loglik(draw.y),
+        "belief-state RNN, forward": run.loglik,
+        "belief-state RNN, backward": run.backward_loglik,
+    }
+    try:
+        routes["hmmlearn score"] = to_hmmlearn(casino).score(draw.y.reshape(-1, 1))
+    except ImportError:  # hmmlearn is a test dependency only
+        pass
+    for name, value in routes.items():
+        out(f"  log p(10000 rolls) by {name:30s} {value:.9f}   rel. diff {abs(value / run.loglik - 1):.1e}")
+    right = lambda guess: f"{np.mean(guess == draw.states):.1%}"  # noqa: E731
+    out(
+        f"Which die? filtered (forward RNN) right {right(run.filtered.argmax(1))}, smoothed (bidirectional "
+        f"RNN) {right(run.posteriors.argmax(1))}, Viterbi {right(viterbi(casino, draw.y).path)} of the rolls"
+    )
+
+
 SECTIONS: list[tuple[str, Callable[[LinearRNN, Callable[[str], None]], None]]] = [
     ("The linear RNN", _core),
     ("Kalman filter = linear RNN, RTS smoother = bidirectional linear RNN", _kalman),
     ("What the backward direction buys: filter vs smoother MSE", _mse),
     ("The RNN as an LTI filter: frequency response, spectra, SNR", _frequency),
+    ("An HMM is a softmax RNN with a one-hot state: identical likelihoods", _hmm),
     ("Nonlinear cells as dynamical systems", _dynamics),
 ]
 

@@ -42,7 +42,7 @@ def test_demo_writes_report_and_figures(tmp_path):
 
 def test_shipped_sample_files_are_reproducible(tmp_path):
     subprocess.run([sys.executable, str(DATA / "make_sample_data.py"), str(tmp_path)], check=True, timeout=300)
-    for name in ("demo_model.json", "demo_x.csv", "demo_y.csv", "demo_y_missing.csv"):
+    for name in ("demo_model.json", "demo_x.csv", "demo_y.csv", "demo_y_missing.csv", "casino_hmm.json", "casino_rolls.csv"):
         assert (tmp_path / name).read_text() == (DATA / name).read_text(), name
 
 
@@ -69,6 +69,31 @@ def test_mse_ratio_analytic_monte_carlo_and_plot(tmp_path):
     assert "Monte Carlo (60 runs x T = 300" in out.stdout and png.exists()
 
 
+def test_hmm_check_on_sample_data_and_brute_force(tmp_path):
+    out = _rnnss("hmm-check", DATA / "casino_hmm.json", DATA / "casino_rolls.csv", "--posteriors", tmp_path / "post.csv")
+    assert out.returncode == 0, out.stderr
+    assert "PASSED" in out.stdout and "hmmlearn score" in out.stdout and "one-hot softmax RNN" in out.stdout
+    post = read_array(tmp_path / "post.csv")
+    assert post.shape == (2000, 2)
+    np.testing.assert_allclose(post.sum(axis=1), 1.0, atol=1e-12)
+    (tmp_path / "short.csv").write_text("\n".join(["5", "5", "0", "5", "2", "5", "5", "1"]) + "\n")
+    out = _rnnss("hmm-check", DATA / "casino_hmm.json", tmp_path / "short.csv")
+    assert out.returncode == 0 and "brute force over all paths" in out.stdout
+    # The softmax RNN saved as a model file is accepted too (converted back with rnn_to_hmm).
+    rnnss.save(rnnss.hmm_to_rnn(rnnss.load(DATA / "casino_hmm.json")), tmp_path / "cell.json")
+    out = _rnnss("hmm-check", tmp_path / "cell.json", tmp_path / "short.csv")
+    assert out.returncode == 0 and "PASSED" in out.stdout
+
+
+def test_hmm_check_bad_input(tmp_path):
+    (tmp_path / "frac.csv").write_text("1\n2.5\n")
+    _assert_user_error(_rnnss("hmm-check", DATA / "casino_hmm.json", tmp_path / "frac.csv"), "integer symbols")
+    (tmp_path / "big.csv").write_text("1\n9\n")
+    _assert_user_error(_rnnss("hmm-check", DATA / "casino_hmm.json", tmp_path / "big.csv"), "symbols in [0, 6)")
+    _assert_user_error(_rnnss("hmm-check", DATA / "demo_model.json", DATA / "casino_rolls.csv"), "needs an HMM")
+    _assert_user_error(_rnnss("hmm-check", DATA / "casino_hmm.json", DATA / "demo_y.csv"), "one column")
+
+
 def test_simulate_round_trip(tmp_path):
     out = _rnnss("simulate", DATA / "demo_model.json", "--inputs", DATA / "demo_x.csv", "--seed", 3, "-o", tmp_path / "y.csv", "--states", tmp_path / "h.npy")
     assert out.returncode == 0, out.stderr
@@ -78,7 +103,7 @@ def test_simulate_round_trip(tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "h.npy"), ref.h)
 
 
-@pytest.mark.parametrize("sub", ["demo", "simulate", "kalman-check", "mse-ratio"])
+@pytest.mark.parametrize("sub", ["demo", "simulate", "kalman-check", "mse-ratio", "hmm-check"])
 def test_every_subcommand_has_help(sub):
     out = _rnnss(sub, "--help")
     assert out.returncode == 0 and "usage: rnnss " + sub in out.stdout

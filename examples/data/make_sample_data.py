@@ -2,7 +2,8 @@
 
 Run:  python examples/data/make_sample_data.py [OUTDIR]
 Writes demo_model.json (the built-in demo LinearRNN), demo_x.csv (inputs) and demo_y.csv (its outputs,
-complete), demo_y_missing.csv (the same with 5% of entries missing).
+complete), demo_y_missing.csv (the same with 5% of entries missing), casino_hmm.json (the dishonest
+casino HMM) and casino_rolls.csv (2000 rolls it generated, die faces 0..5).
 """
 
 import pathlib
@@ -12,7 +13,7 @@ import numpy as np
 
 import rnnss
 from rnnss.cli import write_array
-from rnnss.demo import default_model
+from rnnss.demo import _casino, default_model
 
 
 def main(outdir):
@@ -28,6 +29,10 @@ def main(outdir):
     y_missing = y.copy()
     y_missing[gen.random(y.shape) < 0.05] = np.nan
     write_array(out / "demo_y_missing.csv", y_missing, ["y1", "y2"])
+    casino = _casino()
+    rnnss.save(casino, out / "casino_hmm.json")
+    rolls = rnnss.hmm_sample(casino, 2000, rng=gen).y
+    (out / "casino_rolls.csv").write_text("roll\n" + "\n".join(str(int(r)) for r in rolls) + "\n")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from .gru import GRUCell
 from .init import random_cell, random_orthogonal, step_fan_in
 from .leaky import LeakyCell
 from .lstm import LSTMCell
+from .softmax import BeliefCell, OneHotSoftmaxCell
 
 __all__ = [
     "Cell",
@@ -15,6 +16,8 @@ __all__ = [
     "ElmanCell",
     "LeakyCell",
     "LSTMCell",
+    "OneHotSoftmaxCell",
+    "BeliefCell",
     "GRUCell",
     "ACTIVATIONS",
     "Bidirectional",
