@@ -74,6 +74,48 @@ def _core(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     )
 
 
+def _structure(rnn: LinearRNN, out: Callable[[str], None]) -> None:
+    import scipy.linalg
+
+    from .linear import markov_parameters
+    from .structure import (
+        controllability_matrix,
+        minimal_realization,
+        numerical_rank,
+        pbh_test,
+        reconstruct_state,
+        steer,
+        structure_report,
+    )
+
+    out("Can an input steer h anywhere (controllability)? Can y = V h reveal h (observability)?")
+    out("\n".join("  " + line for line in str(structure_report(rnn)).splitlines()))
+    target, N = np.linspace(1.0, -1.0, rnn.n_hidden), 2 * rnn.n_hidden
+    res = steer(rnn, target, N)
+    miss = np.linalg.norm(simulate(rnn, x=res.inputs, noise=False).h[-1] - target)
+    out(
+        f"Minimum-energy steering to {np.array2string(target, precision=2)} in {N} steps: energy {res.energy:.4g}; "
+        f"simulated h_N misses by {miss:.1e}"
+    )
+    x = np.random.default_rng(1).standard_normal((40, rnn.n_inputs))
+    traj = simulate(rnn, x=x, noise=False)
+    rec = reconstruct_state(rnn, traj.y, x)
+    out(f"Hidden state read back from noiseless outputs: rank {rec.rank}/{rnn.n_hidden}, max error {np.max(np.abs(rec.states - traj.h)):.1e}")
+    bank = LinearRNN(W=np.diag(np.linspace(0.05, 0.95, 20)), U=np.ones((20, 1)))
+    out(
+        f"20 leaky integrators, one input: Kalman-matrix rank {numerical_rank(controllability_matrix(bank)).rank}/20 "
+        f"in floating point, yet PBH says controllable = {bool(pbh_test(bank).controllable.all())}"
+    )
+    pad = LinearRNN(
+        W=scipy.linalg.block_diag(rnn.W, 0.5),
+        U=np.vstack([rnn.U, np.zeros((1, rnn.n_inputs))]),
+        V=np.hstack([rnn.V, np.ones((rnn.n_outputs, 1))]),
+    )
+    small = minimal_realization(pad)
+    gap = np.max(np.abs(markov_parameters(small, 100) - markov_parameters(pad, 100)))
+    out(f"Padded with an unreachable unit (n = {pad.n_hidden}): minimal realisation n = {small.n_hidden}, Markov parameters differ by {gap:.1e}")
+
+
 def _kalman(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     from .kalman import steady_state, verify_kalman_equivalence
 
@@ -212,6 +254,7 @@ def _hmm(rnn: LinearRNN, out: Callable[[str], None]) -> None:
 
 SECTIONS: list[tuple[str, Callable[[LinearRNN, Callable[[str], None]], None]]] = [
     ("The linear RNN", _core),
+    ("Controllability and observability: steering and reading the hidden state", _structure),
     ("Kalman filter = linear RNN, RTS smoother = bidirectional linear RNN", _kalman),
     ("What the backward direction buys: filter vs smoother MSE", _mse),
     ("The RNN as an LTI filter: frequency response, spectra, SNR", _frequency),

@@ -14,7 +14,7 @@ import scipy.linalg
 
 from . import _validate as v
 from .exceptions import ConvergenceWarning, DimensionError, NotStableError, NumericalError
-from .linear import LinearRNN, _check_rnn, _psd_sqrt, _solve_stein, simulate, spectral_radius
+from .linear import LinearRNN, _check_rnn, _psd_sqrt, _require_stable, _solve_stein, simulate, spectral_radius
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
@@ -79,14 +79,6 @@ def _omega(rnn: LinearRNN, omega: Any, hz: bool) -> np.ndarray:
     if w.size == 0:
         raise ValueError("omega must hold at least one frequency; got an empty array")
     return 2.0 * np.pi * rnn.dt * w if hz else w
-
-
-def _require_stable(rnn: LinearRNN, what: str) -> None:
-    rho = spectral_radius(rnn)
-    if rho >= 1:
-        raise NotStableError(
-            f"{what} needs a stable W (a stationary response); the spectral radius of W is {rho:.6g} >= 1"
-        )
 
 
 def _components(value: Any, name: str) -> list[_InputSpectrum]:

@@ -12,7 +12,8 @@ import scipy.linalg
 
 from . import _validate as v
 from .exceptions import NotDetectableError, NotStabilizableError, NumericalError
-from .linear import LinearRNN, _check_rnn, _psd_sqrt, _solve_stein, simulate, with_stationary_prior
+from .linear import LinearRNN, _check_rnn, _solve_stein, simulate, with_stationary_prior
+from .structure import pbh_test
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
@@ -666,20 +667,6 @@ class SteadyState:
         )
 
 
-def _pbh_defects(W: np.ndarray, M: np.ndarray, *, columns: bool) -> list[complex]:
-    """Eigenvalues with ``|lambda| >= 1`` that fail the PBH rank test (``[lambda I - W, M]`` or its transpose)."""
-    n = W.shape[0]
-    scale = max(np.linalg.norm(W, 2), np.linalg.norm(M, 2) if M.size else 0.0, 1.0)
-    bad = []
-    for lam in np.linalg.eigvals(W):
-        if abs(lam) < 1 - 1e-10:
-            continue
-        pencil = np.hstack([lam * np.eye(n) - W, M]) if columns else np.vstack([lam * np.eye(n) - W, M])
-        if np.linalg.svd(pencil, compute_uv=False)[n - 1] <= 1e-10 * scale:
-            bad.append(complex(lam))
-    return bad
-
-
 def _solve_dare(W: np.ndarray, V: np.ndarray, Q: np.ndarray, R: np.ndarray) -> np.ndarray:
     """Stabilising solution of the filter DARE by the structure-preserving doubling algorithm.
 
@@ -750,15 +737,16 @@ def steady_state(rnn: LinearRNN) -> SteadyState:
         raise NumericalError(
             f"the steady-state filter needs a positive-definite observation covariance R; its smallest eigenvalue is {r_min:.3g}"
         )
-    undetectable = _pbh_defects(W, V, columns=False)
-    if undetectable:
+    pbh = pbh_test(rnn, source="noise")  # only modes with |lambda| >= 1 matter for the filter DARE
+    undetectable = pbh.eigenvalues[~pbh.stable & ~pbh.observable]
+    unstabilizable = pbh.eigenvalues[~pbh.stable & ~pbh.controllable]
+    if undetectable.size:
         raise NotDetectableError(
             "(W, V) is not detectable: the mode(s) "
             + ", ".join(f"{lam:.4g}" for lam in undetectable)
             + " with |lambda| >= 1 do not reach the outputs, so their estimation error grows without bound"
         )
-    unstabilizable = _pbh_defects(W, _psd_sqrt(Q), columns=True)
-    if unstabilizable:
+    if unstabilizable.size:
         raise NotStabilizableError(
             "(W, Q^1/2) is not stabilisable: the mode(s) "
             + ", ".join(f"{lam:.4g}" for lam in unstabilizable)

@@ -289,6 +289,13 @@ def _check_rnn(rnn: Any, name: str = "rnn") -> LinearRNN:
     return rnn
 
 
+def _require_stable(rnn: LinearRNN, what: str, hint: str = "") -> None:
+    """Raise :class:`NotStableError` naming ``what`` needs a stable ``W`` (stationary quantities, Gramians, spectra)."""
+    rho = spectral_radius(rnn)
+    if rho >= 1:
+        raise NotStableError(f"{what} needs a stable W (spectral radius < 1); the spectral radius of W is {rho:.6g} >= 1{hint}")
+
+
 # -- simulation ----------------------------------------------------------------------------------
 
 
@@ -339,6 +346,7 @@ def simulate(
     *,
     noise: bool = True,
     batch: int | None = None,
+    h0: ArrayLike | None = None,
     rng: Any = None,
 ) -> Trajectory:
     r"""Run the recurrence ``h_t = W h_{t-1} + U x_t + b + eta_t``, ``y_t = V h_t + d + eps_t``.
@@ -356,6 +364,8 @@ def simulate(
         the deterministic recursion from ``h_0 = h0``.
     batch : int, optional
         Number of independent sequences; an unbatched ``x`` is shared by all of them.
+    h0 : array_like, shape (n,) or (batch, n), optional
+        Mean of the initial state, replacing ``rnn.h0`` (one per sequence if 2-D).
     rng : numpy.random.Generator or int, optional
         Source of the noise. Draw order: ``h_0``, then all ``eta``, then all ``eps``.
 
@@ -383,7 +393,11 @@ def simulate(
     nb, T, _ = xs.shape
     n, m = rnn.n_hidden, rnn.n_outputs
     drive = xs @ rnn.U.T + rnn.b  # (nb, T, n)
-    h = np.broadcast_to(rnn.h0, (nb, n)).copy()
+    start = rnn.h0 if h0 is None else v.as_float_array("h0", h0)
+    if start.shape not in ((n,), (nb, n)):
+        raise v.DimensionError(f"h0 must have shape ({n},) or ({nb}, {n}); got shape {start.shape}")
+    v.check_finite("h0", start)
+    h = np.broadcast_to(start, (nb, n)).copy()
     eps = None
     if noise:
         gen = v.as_rng(rng)
@@ -784,9 +798,7 @@ def stationary_covariance(rnn: LinearRNN) -> np.ndarray:
         If the spectral radius of ``W`` is not below one (no stationary distribution exists).
     """
     rnn = _check_rnn(rnn)
-    rho = spectral_radius(rnn)
-    if rho >= 1:
-        raise NotStableError(f"the stationary covariance needs a stable W; spectral radius is {rho:.6g} >= 1")
+    _require_stable(rnn, "the stationary covariance")
     return _solve_stein(rnn.W, rnn.Q)
 
 

@@ -396,7 +396,7 @@ def test_stationary_covariance_brute_force(small_rnn):
 
 
 def test_stationary_needs_stability():
-    with pytest.raises(NotStableError, match="spectral radius is 1.05"):
+    with pytest.raises(NotStableError, match="spectral radius of W is 1.05 >= 1"):
         rnnss.stationary_covariance(LinearRNN(W=1.05, Q=1.0))
     with pytest.raises(NotStableError):
         rnnss.with_stationary_prior(LinearRNN(W=1.05, Q=1.0))
@@ -444,3 +444,14 @@ def test_stationary_covariance_is_accurate_for_larger_near_unit_systems():
 def test_non_finite_message_shows_a_plain_number():
     with pytest.raises(ValueError, match=r"got non-finite value nan at index \(0, 0\)"):
         LinearRNN(W=[[np.nan]])
+
+
+def test_simulate_initial_state_override(small_rnn):
+    x = np.random.default_rng(0).standard_normal((2, 10, 2))
+    h0 = np.array([[1.0, 2.0, 3.0, 4.0], [-1.0, 0.0, 0.5, 2.0]])
+    got = rnnss.simulate(small_rnn, x=x, h0=h0, noise=False).h
+    for i in range(2):
+        ref = rnnss.simulate(dataclasses.replace(small_rnn, h0=h0[i]), x=x[i], noise=False).h
+        np.testing.assert_allclose(got[i], ref, rtol=0, atol=1e-13)
+    with pytest.raises(DimensionError, match=r"h0 must have shape \(4,\) or \(2, 4\)"):
+        rnnss.simulate(small_rnn, x=x, h0=np.ones(3))
