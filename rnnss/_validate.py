@@ -276,6 +276,26 @@ def as_symbol_sequences(name: str, value: Any, n_symbols: int) -> tuple[list[np.
     return [as_symbols(name, value, n_symbols)], False
 
 
+def as_observations_and_inputs(
+    y: Any, n_outputs: int, x: Any, n_inputs: int, *, owner: str = "this network"
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``y`` as ``(batch, T, m)`` (NaN = missing), ``x`` as ``(batch, T, p)``, and whether the caller batched.
+
+    An unbatched ``x`` is shared by a batch of ``y``; ``x`` is required when ``n_inputs > 0`` and must be
+    finite.
+    """
+    ys, batched = as_sequence("y", y, n_outputs, allow_nan=True)
+    nb, T, _ = ys.shape
+    if x is None:
+        if n_inputs:
+            raise ValueError(f"x is required: {owner} has p = {n_inputs} inputs")
+        return ys, np.zeros((nb, T, 0)), batched
+    xs, xb = as_sequence("x", x, n_inputs, steps=T)
+    if xb and xs.shape[0] != nb:
+        raise DimensionError(f"x holds {xs.shape[0]} sequences but y holds {nb}")
+    return ys, np.broadcast_to(xs, (nb, T, n_inputs)), batched or xb
+
+
 def freeze(arr: np.ndarray) -> np.ndarray:
     """Mark an array read-only so a frozen model cannot be changed in place."""
     arr.setflags(write=False)

@@ -139,19 +139,7 @@ class SmootherResult:
 
 def _data(rnn: LinearRNN, y: Any, x: Any) -> tuple[np.ndarray, np.ndarray, bool]:
     """``y`` as ``(batch, T, m)`` (NaN = missing), ``x`` as ``(batch, T, p)``, and whether batched."""
-    ys, batched = v.as_sequence("y", y, rnn.n_outputs, allow_nan=True)
-    nb, T, _ = ys.shape
-    if x is None:
-        if rnn.n_inputs:
-            raise ValueError(f"x is required: this network has p = {rnn.n_inputs} inputs")
-        xs = np.zeros((nb, T, 0))
-    else:
-        xs, xb = v.as_sequence("x", x, rnn.n_inputs, steps=T)
-        if xb and xs.shape[0] != nb:
-            raise v.DimensionError(f"x holds {xs.shape[0]} sequences but y holds {nb}")
-        xs = np.broadcast_to(xs, (nb, T, rnn.n_inputs))
-        batched = batched or xb
-    return ys, xs, batched
+    return v.as_observations_and_inputs(y, rnn.n_outputs, x, rnn.n_inputs)
 
 
 def _initial(rnn: LinearRNN, initialization: str) -> LinearRNN:

@@ -319,16 +319,7 @@ class NonlinearFilterResult:
 
 
 def _data(model: NoisyCell, y: Any, x: Any) -> tuple[np.ndarray, np.ndarray, bool]:
-    ys, batched = v.as_sequence("y", y, model.n_outputs, allow_nan=True)
-    nb, T, _ = ys.shape
-    if x is None:
-        if model.n_inputs:
-            raise ValueError(f"x is required: the cell has p = {model.n_inputs} inputs")
-        return ys, np.zeros((nb, T, 0)), batched
-    xs, xb = v.as_sequence("x", x, model.n_inputs, steps=T)
-    if xb and xs.shape[0] != nb:
-        raise v.DimensionError(f"x holds {xs.shape[0]} sequences but y holds {nb}")
-    return ys, np.broadcast_to(xs, (nb, T, model.n_inputs)), batched
+    return v.as_observations_and_inputs(y, model.n_outputs, x, model.n_inputs, owner="the cell")
 
 
 def _update(
