@@ -270,9 +270,10 @@ def _figures(rnn: LinearRNN, outdir: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plot import plot_equivalence, plot_mse_ratio_sweep
+    from .dynamics import tanh_bifurcation
     from .kalman import verify_kalman_equivalence
     from .mse import mse_ratio_sweep
+    from .plot import plot_bifurcation, plot_bode, plot_equivalence, plot_mse_ratio_sweep
 
     paths = []
 
@@ -288,6 +289,8 @@ def _figures(rnn: LinearRNN, outdir: Path) -> list[Path]:
     save(plot_equivalence(verify_kalman_equivalence(rnn, y, x, peers=False)), "kalman_equivalence.png")
     sweep = mse_ratio_sweep(rnn, noise_ratio=np.logspace(-3, 3, 37), radius=[0.5, 0.9, rnn.spectral_radius])
     save(plot_mse_ratio_sweep(sweep), "mse_ratio_sweep.png")
+    save(plot_bode(rnn, hz=True), "bode.png")
+    save(plot_bifurcation(tanh_bifurcation(np.linspace(0.0, 3.0, 121), np.linspace(-1.0, 1.0, 81))), "tanh_bifurcation.png")
     return paths
 
 
