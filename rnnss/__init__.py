@@ -1,6 +1,6 @@
 """rnnss: recurrent neural networks as state-space systems, analysed with the exact tools of control and estimation."""
 
-from . import cells, exceptions, plot
+from . import cells, exceptions, plot  # noqa: F401  (submodules: rnnss.cells.X, rnnss.plot.X)
 from .exceptions import *  # noqa: F401,F403
 from .cells import (
     Bidirectional,
@@ -33,6 +33,7 @@ from .dynamics import (
     tanh_bifurcation,
     time_constant,
 )
+from .fit import FitReport, LoglikGradient, canonical_form, fit_linear_rnn, fit_varma_rnn, loglik_gradient
 from .frequency import (
     PSD,
     ARNoise,
@@ -121,6 +122,17 @@ from .nonlinear_filters import (
     extended_kalman_filter,
     simulate_noisy,
     unscented_kalman_filter,
+)
+from .varma import (
+    VARMA,
+    autocovariances,
+    from_statsmodels,
+    innovation_responses,
+    rnn_to_varma,
+    simulate_varma,
+    to_statsmodels_params,
+    varma_loglik,
+    varma_to_rnn,
 )
 from .structure import (
     BalancedTruncation,
@@ -231,6 +243,22 @@ __all__ = [
     "ar1_mse_ratio",
     "mse_ratio_mc",
     "mse_ratio_sweep",
+    # VARMA models and fitting
+    "VARMA",
+    "varma_to_rnn",
+    "rnn_to_varma",
+    "autocovariances",
+    "innovation_responses",
+    "varma_loglik",
+    "simulate_varma",
+    "to_statsmodels_params",
+    "from_statsmodels",
+    "FitReport",
+    "LoglikGradient",
+    "fit_linear_rnn",
+    "fit_varma_rnn",
+    "loglik_gradient",
+    "canonical_form",
     # the RNN as an LTI filter: frequency response, spectra, SNR
     "FrequencyResponse",
     "HinfNorm",

@@ -198,6 +198,30 @@ def _cmd_mse_ratio(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from .fit import fit_linear_rnn, fit_varma_rnn
+    from .io import save
+
+    if (args.states is None) == (args.varma is None):
+        raise UsageError("give exactly one of --states N (a linear RNN with N hidden units) and --varma P Q")
+    y = read_array(args.data, "DATA")
+    x = read_array(args.inputs, "inputs") if args.inputs else None
+    if args.states is not None:
+        report = fit_linear_rnn(y, args.states, x, standard_errors=not args.no_std_errors)
+    else:
+        p, q = args.varma
+        report = fit_varma_rnn(y, p, q, x, trend=args.trend, standard_errors=not args.no_std_errors)
+    print(report.summary())
+    save(report.rnn, args.output)
+    print(f"fitted LinearRNN written to {args.output}")
+    if args.varma_output:
+        from .varma import rnn_to_varma
+
+        save(report.varma if report.varma is not None else rnn_to_varma(report.rnn), args.varma_output)
+        print(f"its VARMA image written to {args.varma_output}")
+    return 0
+
+
 def _brute_force_loglik(hmm: Any, y: np.ndarray) -> float:
     """log p(y) by summing over all K^T hidden paths (the independent check for short sequences)."""
     import itertools
@@ -312,6 +336,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--plot", metavar="PNG", help="save the sweep of the ratio against Q/R and |lambda|")
     p.set_defaults(func=_cmd_mse_ratio)
+
+    p = sub.add_parser("fit", help="fit a VARMA-equivalent linear RNN to data by exact maximum likelihood",
+                       description="Fit a linear RNN with N hidden units (--states N), or the RNN whose VARMA(p, q) "
+                       "image is the ML estimate (--varma P Q), to a multivariate series (NaN = missing). Prints the "
+                       "fit report and writes the fitted LinearRNN.")
+    p.add_argument("data", metavar="DATA", help="observations y, shape (T, m)")
+    p.add_argument("--states", type=int, metavar="N", help="hidden units of the linear RNN")
+    p.add_argument("--varma", type=int, nargs=2, metavar=("P", "Q"), help="VARMA orders")
+    p.add_argument("--inputs", metavar="FILE", help="exogenous inputs x, shape (T, p)")
+    p.add_argument("--trend", choices=["c", "n"], default="c", help="VARMA intercept: 'c' constant (default) or 'n' none")
+    p.add_argument("--no-std-errors", action="store_true", help="skip the standard errors (faster)")
+    p.add_argument("--output", "-o", required=True, help="where to write the fitted LinearRNN (.json or .npz)")
+    p.add_argument("--varma-output", metavar="FILE", help="also write the fitted VARMA (or the RNN's VARMA image)")
+    p.set_defaults(func=_cmd_fit)
 
     p = sub.add_parser("hmm-check", help="check that an HMM and its RNN forms give identical likelihoods",
                        description="Compute log p(y) by the HMM forward recursions, the one-hot softmax RNN, the "

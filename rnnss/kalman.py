@@ -689,7 +689,8 @@ def steady_state(rnn: LinearRNN) -> SteadyState:
     Parameters
     ----------
     rnn : LinearRNN
-        The model; needs ``R`` positive definite, ``(W, V)`` detectable and ``(W, Q^{1/2})`` stabilisable.
+        The model; needs ``(W, V)`` detectable, ``(W, Q^{1/2})`` stabilisable and a non-singular steady
+        innovation covariance ``V P V^T + R`` (``R`` itself may be singular, e.g. noise-free outputs).
 
     Returns
     -------
@@ -704,7 +705,8 @@ def steady_state(rnn: LinearRNN) -> SteadyState:
     NotStabilizableError
         If a mode with ``|lambda| >= 1`` receives no process noise (no stabilising DARE solution).
     NumericalError
-        If ``R`` is not positive definite or the DARE solution fails its residual check.
+        If ``V P V^T + R`` is singular (an output is an exact function of the past) or the DARE solution
+        fails its residual or stabilisation check.
     IllConditionedError
         If ``S`` or ``P`` has a condition number above ``1e12`` (reported on the exception).
 
@@ -720,11 +722,10 @@ def steady_state(rnn: LinearRNN) -> SteadyState:
     rnn = _check_rnn(rnn)
     W, V, Q, R = rnn.W, rnn.V, rnn.Q, rnn.R
     n = rnn.n_hidden
-    r_min = float(np.linalg.eigvalsh(R)[0])
-    if r_min <= 0:
-        raise NumericalError(
-            f"the steady-state filter needs a positive-definite observation covariance R; its smallest eigenvalue is {r_min:.3g}"
-        )
+    lam_r = np.linalg.eigvalsh(R)
+    # Doubling needs R^{-1}; with R singular or nearly so (noise-free outputs, or an ML fit that ended on
+    # the boundary) scipy's extended-pencil solver, which never inverts R, is the right tool.
+    singular_r = lam_r[0] <= 1e-8 * max(float(lam_r[-1]), np.finfo(float).tiny)
     pbh = pbh_test(rnn, source="noise")  # only modes with |lambda| >= 1 matter for the filter DARE
     undetectable = pbh.eigenvalues[~pbh.stable & ~pbh.observable]
     unstabilizable = pbh.eigenvalues[~pbh.stable & ~pbh.controllable]
@@ -742,12 +743,24 @@ def steady_state(rnn: LinearRNN) -> SteadyState:
             "stabilising steady state exists (add process noise to those modes or remove them)"
         )
     try:
-        P = _solve_dare(W, V, Q, R)
+        P = scipy.linalg.solve_discrete_are(W.T, V.T, Q, R) if singular_r else _solve_dare(W, V, Q, R)
     except (np.linalg.LinAlgError, ValueError) as exc:
-        raise NumericalError(f"the filter DARE could not be solved: {exc}") from None
+        hint = (
+            "; with a singular R this usually means the steady innovation covariance V P V^T + R is singular "
+            "(some outputs are exact linear functions of the past)"
+            if singular_r
+            else ""
+        )
+        raise NumericalError(f"the filter DARE could not be solved ({exc}){hint}") from None
     P = 0.5 * (P + P.T)
     S = V @ P @ V.T + R
     S = 0.5 * (S + S.T)
+    lam_s = np.linalg.eigvalsh(S)
+    if lam_s[0] <= 1e-14 * max(float(lam_s[-1]), np.finfo(float).tiny):
+        raise NumericalError(
+            f"the steady innovation covariance V P V^T + R is singular (eigenvalues {lam_s[0]:.3g} .. {lam_s[-1]:.3g}): "
+            "some outputs are exact linear functions of the past; drop them or give R a positive variance"
+        )
     cond = {"innovation_cov": float(np.linalg.cond(S)), "predicted_cov": float(np.linalg.cond(P))}
     if cond["innovation_cov"] > STEADY_MAX_COND:
         raise IllConditionedError(

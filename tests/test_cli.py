@@ -94,6 +94,25 @@ def test_hmm_check_bad_input(tmp_path):
     _assert_user_error(_rnnss("hmm-check", DATA / "casino_hmm.json", DATA / "demo_y.csv"), "one column")
 
 
+def test_fit_varma_and_linear_rnn_on_macrodata(tmp_path):
+    out = _rnnss("fit", DATA / "macro_growth.csv", "--varma", 1, 0, "-o", tmp_path / "var1.json", "--varma-output", tmp_path / "v.json")
+    assert out.returncode == 0, out.stderr
+    assert "loglik=-817.8172" in out.stdout and "converged" in out.stdout
+    rnn, varma = rnnss.load(tmp_path / "var1.json"), rnnss.load(tmp_path / "v.json")
+    assert isinstance(rnn, rnnss.LinearRNN) and isinstance(varma, rnnss.VARMA)
+    y = read_array(DATA / "macro_growth.csv")
+    assert rnnss.kalman_filter(rnn, y).loglik == pytest.approx(-817.8172, abs=1e-4)  # the saved model reproduces it
+    out = _rnnss("fit", DATA / "macro_growth.csv", "--states", 2, "--no-std-errors", "-o", tmp_path / "rnn.npz")
+    assert out.returncode == 0 and rnnss.load(tmp_path / "rnn.npz").n_hidden == 2
+
+
+def test_fit_bad_usage(tmp_path):
+    _assert_user_error(_rnnss("fit", DATA / "macro_growth.csv", "-o", tmp_path / "m.json"), "exactly one of --states")
+    _assert_user_error(_rnnss("fit", DATA / "macro_growth.csv", "--states", 0, "-o", tmp_path / "m.json"), "n_states")
+    out = _rnnss("fit", DATA / "macro_growth.csv", "--varma", 1, "-o", tmp_path / "m.json")
+    assert out.returncode == 2 and "expected 2 arguments" in out.stderr
+
+
 def test_simulate_round_trip(tmp_path):
     out = _rnnss("simulate", DATA / "demo_model.json", "--inputs", DATA / "demo_x.csv", "--seed", 3, "-o", tmp_path / "y.csv", "--states", tmp_path / "h.npy")
     assert out.returncode == 0, out.stderr
@@ -103,7 +122,7 @@ def test_simulate_round_trip(tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "h.npy"), ref.h)
 
 
-@pytest.mark.parametrize("sub", ["demo", "simulate", "kalman-check", "mse-ratio", "hmm-check"])
+@pytest.mark.parametrize("sub", ["demo", "simulate", "kalman-check", "mse-ratio", "fit", "hmm-check"])
 def test_every_subcommand_has_help(sub):
     out = _rnnss(sub, "--help")
     assert out.returncode == 0 and "usage: rnnss " + sub in out.stdout

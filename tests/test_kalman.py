@@ -352,13 +352,25 @@ def test_steady_state_with_numerically_zero_w():
     np.testing.assert_allclose(ss.smoothed_cov, ss.filtered_cov, rtol=1e-10)  # no dynamics, nothing to smooth
 
 
+def test_steady_state_with_noise_free_outputs_matches_the_time_varying_limit():
+    """R singular (one output noise-free): the extended-pencil DARE; the time-varying filter converges to it."""
+    rnn = LinearRNN(W=[[0.9, 0.2], [0.0, 0.5]], Q=np.eye(2), R=np.diag([1.0, 0.0]), P0=np.eye(2))
+    ss = rnnss.steady_state(rnn)
+    np.testing.assert_allclose(ss.predicted_cov, [[(0.81 + math.sqrt(0.81**2 + 4)) / 2, 0.0], [0.0, 1.0]], rtol=1e-12, atol=1e-14)
+    f = rnnss.kalman_filter(rnn, rnnss.simulate(rnn, 300, rng=0).y, steady_tol=None)
+    np.testing.assert_allclose(f.predicted_covs[-1], ss.predicted_cov, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(f.gains[-1], ss.gain, rtol=1e-10, atol=1e-12)
+    scalar = rnnss.steady_state(LinearRNN(W=0.5, Q=1.0, R=0.0))  # y_t = h_t exactly: P = Q, P_f = 0
+    assert scalar.predicted_cov[0, 0] == pytest.approx(1.0) and scalar.filtered_cov[0, 0] == pytest.approx(0.0, abs=1e-15)
+
+
 def test_steady_state_errors():
     with pytest.raises(NotDetectableError, match=r"1\.1.*do not reach the outputs"):
         rnnss.steady_state(LinearRNN(W=np.diag([1.1, 0.5]), V=[[0.0, 1.0]], Q=np.eye(2), R=1.0))
     with pytest.raises(NotStabilizableError, match="receive no process noise"):
         rnnss.steady_state(LinearRNN(W=np.diag([1.0, 0.5]), Q=np.diag([0.0, 1.0]), R=np.eye(2)))
-    with pytest.raises(NumericalError, match="positive-definite observation covariance"):
-        rnnss.steady_state(LinearRNN(W=0.5, Q=1.0, R=0.0))
+    with pytest.raises(NumericalError, match=r"innovation covariance V P V\^T \+ R is singular"):
+        rnnss.steady_state(LinearRNN(W=np.diag([0.5, 0.4]), V=[[1.0, 0.0], [2.0, 0.0]], Q=np.eye(2), R=0.0))
     with pytest.raises(IllConditionedError, match="condition number") as info:
         rnnss.steady_state(LinearRNN(W=np.diag([0.5, 0.5]), Q=np.eye(2), R=np.diag([1.0, 1e-14]), V=np.diag([1.0, 1e-7])))
     assert info.value.condition_number > 1e12
