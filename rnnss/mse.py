@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _validate as v
 from ._progress import Progress
-from .kalman import kalman_filter, rts_smoother, steady_state
+from .kalman import rts_smoother, steady_state
 from .linear import LinearRNN, _check_rnn, simulate
 
 if TYPE_CHECKING:  # pragma: no cover

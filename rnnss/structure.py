@@ -11,8 +11,8 @@ import numpy as np
 import scipy.linalg
 
 from . import _validate as v
-from .exceptions import IllConditionedWarning, NotReachableError, NotStableError, NumericalError
-from .linear import LinearRNN, _check_rnn, _inputs, _psd_sqrt, _require_stable, _solve_stein, simulate, spectral_radius
+from .exceptions import IllConditionedWarning, NotReachableError, NumericalError
+from .linear import LinearRNN, _check_rnn, _inputs, _psd_sqrt, _require_stable, _solve_stein, simulate
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike

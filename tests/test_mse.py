@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 import rnnss
 from rnnss import LinearRNN
 
-from .conftest import random_stable
 
 
 @pytest.mark.parametrize("a, q, r, c", [(0.9, 1.0, 1.0, 1.0), (0.5, 0.1, 2.0, 1.0), (0.99, 0.01, 1.0, 1.0), (-0.7, 2.0, 0.3, 0.5), (1.05, 1.0, 1.0, 1.0), (0.0, 1.0, 1.0, 2.0)])
@@ -126,7 +125,6 @@ def test_sweep_bad_input():
 
 def test_monte_carlo_in_chunks_is_deterministic_and_shows_progress(capsys):
     """T * n large enough that runs are processed in several memory-bounded chunks."""
-    import io
 
     rnn = LinearRNN(W=0.9, Q=1.0, R=1.0)
     a = rnnss.mse_ratio_mc(rnn, T=20_000, n_runs=250, rng=7)

@@ -482,7 +482,7 @@ def test_minimal_realization_keeps_noiseless_response_with_bias_and_h0(rng):
 
 def _output_covariance(rnn, T):
     """Brute force: covariance of the stacked outputs y_1..y_T from Cov(h_t, h_s) summed term by term."""
-    n, m = rnn.n_hidden, rnn.n_outputs
+    m = rnn.n_outputs
     Wp = [np.linalg.matrix_power(rnn.W, k) for k in range(T + 1)]
     out = np.zeros((T * m, T * m))
     for t in range(1, T + 1):
