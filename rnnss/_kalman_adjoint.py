@@ -8,14 +8,7 @@ import types
 import numpy as np
 import scipy.linalg
 
-try:  # numba is optional: without it the same kernel runs on NumPy (about 20x slower).
-    import numba
-
-    _NUMBA = True
-except ImportError:  # pragma: no cover - exercised only where numba is missing
-    numba = None
-    _NUMBA = False
-
+from ._jit import AVAILABLE as _NUMBA
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -314,108 +307,16 @@ _NUMPY_HELPERS = dict(
 _kernel_numpy = types.FunctionType(_kernel.__code__, {**globals(), **_NUMPY_HELPERS}, "_kernel_numpy")
 
 if _NUMBA:
-    # Small dense products as loops writing into preallocated arrays: for n of a few units compiled loops
-    # beat calls into BLAS (whose per-call overhead dominates 6x6 products), and avoiding temporaries
-    # avoids an allocation per product. Each helper mirrors one NumPy helper above.
-    _jit = numba.njit(cache=True, nogil=True)
-
-    @_jit
-    def _mm(A, B, out):  # out = A @ B
-        for i in range(A.shape[0]):
-            for j in range(B.shape[1]):
-                out[i, j] = 0.0
-            for r in range(A.shape[1]):
-                a = A[i, r]
-                if a != 0.0:
-                    for j in range(B.shape[1]):
-                        out[i, j] += a * B[r, j]
-
-    @_jit
-    def _mmt(A, B, out):  # out = A @ B.T
-        for i in range(A.shape[0]):
-            for j in range(B.shape[0]):
-                s = 0.0
-                for r in range(A.shape[1]):
-                    s += A[i, r] * B[j, r]
-                out[i, j] = s
-
-    @_jit
-    def _mtm(A, B, out):  # out = A.T @ B
-        out[:, :] = 0.0
-        for r in range(A.shape[0]):
-            for i in range(A.shape[1]):
-                a = A[r, i]
-                if a != 0.0:
-                    for j in range(B.shape[1]):
-                        out[i, j] += a * B[r, j]
-
-    @_jit
-    def _mv(A, x, out):  # out = A @ x
-        for i in range(A.shape[0]):
-            s = 0.0
-            for r in range(A.shape[1]):
-                s += A[i, r] * x[r]
-            out[i] = s
-
-    @_jit
-    def _mtv(A, x, out):  # out = A.T @ x
-        out[:] = 0.0
-        for r in range(A.shape[0]):
-            xl = x[r]
-            if xl != 0.0:
-                for i in range(A.shape[1]):
-                    out[i] += A[r, i] * xl
-
-    @_jit
-    def _ger(x, y, alpha, out):  # out += alpha x y^T
-        for i in range(x.shape[0]):
-            ax = alpha * x[i]
-            for j in range(y.shape[0]):
-                out[i, j] += ax * y[j]
-
-    @_jit
-    def _chol_inv(S, out):
-        """``out = S^{-1}``, returns ``(log|S|, True)`` via a Cholesky factor; ``(0, False)`` if S is not PD."""
-        m = S.shape[0]
-        L = np.zeros((m, m))
-        logdet = 0.0
-        for j in range(m):
-            s = S[j, j]
-            for r in range(j):
-                s -= L[j, r] * L[j, r]
-            if not s > 0.0:
-                return 0.0, False
-            L[j, j] = math.sqrt(s)
-            logdet += math.log(s)
-            for i in range(j + 1, m):
-                s = S[i, j]
-                for r in range(j):
-                    s -= L[i, r] * L[j, r]
-                L[i, j] = s / L[j, j]
-        Li = np.zeros((m, m))
-        for j in range(m):
-            Li[j, j] = 1.0 / L[j, j]
-            for i in range(j + 1, m):
-                s = 0.0
-                for r in range(j, i):
-                    s -= L[i, r] * Li[r, j]
-                Li[i, j] = s / L[i, i]
-        _mtm(Li, Li, out)
-        return logdet, True
-
-    @_jit
-    def _symmetrize(A):
-        for i in range(A.shape[0]):
-            for j in range(i):
-                s = 0.5 * (A[i, j] + A[j, i])
-                A[i, j] = s
-                A[j, i] = s
-
-    @_jit
-    def _mask_rows(V, o, out):
-        for i in range(V.shape[0]):
-            for j in range(V.shape[1]):
-                out[i, j] = V[i, j] * o[i]
+    from ._jit import chol_inv as _chol_inv
+    from ._jit import ger as _ger
+    from ._jit import jit as _jit
+    from ._jit import mask_rows as _mask_rows
+    from ._jit import mm as _mm
+    from ._jit import mmt as _mmt
+    from ._jit import mtm as _mtm
+    from ._jit import mtv as _mtv
+    from ._jit import mv as _mv
+    from ._jit import symmetrize as _symmetrize
 
     _kernel_numba = _jit(_kernel)
 else:  # pragma: no cover

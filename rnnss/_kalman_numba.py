@@ -6,61 +6,16 @@ import math
 
 import numpy as np
 
-try:  # numba is optional: without it rnnss runs the NumPy engine.
-    import numba
-
-    AVAILABLE = True
-except ImportError:  # pragma: no cover - exercised only where numba is missing
-    numba = None
-    AVAILABLE = False
+from ._jit import cholesky, equal, jit, max_abs_diff, mm, mmt
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
-# Small dense products are written as loops: for n of a few units, loops compiled by numba beat calls
-# into BLAS (whose per-call overhead dominates 4x4 products). Every routine mirrors a line of the NumPy
-# engine in kalman.py; comments there explain the mathematics.
+# Every routine mirrors a line of the NumPy engine in kalman.py; comments there explain the mathematics.
+# Full products go through the shared loop kernels of _jit; products restricted to the observed outputs
+# (index list ``idx``) are written out here.
 
 
-def _jit(func):
-    return numba.njit(cache=True, nogil=True)(func) if AVAILABLE else func
-
-
-@_jit
-def _max_abs_diff_rel(A, B):
-    """max|A - B| <= ? relative to max|A|: returns (max|A - B|, max|A|)."""
-    diff, scale = 0.0, 0.0
-    for i in range(A.shape[0]):
-        for j in range(A.shape[1]):
-            dd = abs(A[i, j] - B[i, j])
-            if dd > diff:
-                diff = dd
-            a = abs(A[i, j])
-            if a > scale:
-                scale = a
-    return diff, scale
-
-
-@_jit
-def _cholesky(S, k, L):
-    """Lower Cholesky factor of the leading k x k block of S into L; False if not positive definite."""
-    for j in range(k):
-        s = S[j, j]
-        for l in range(j):
-            s -= L[j, l] * L[j, l]
-        if not s > 0.0:
-            return False
-        L[j, j] = math.sqrt(s)
-        for i in range(j + 1, k):
-            s = S[i, j]
-            for l in range(j):
-                s -= L[i, l] * L[j, l]
-            L[i, j] = s / L[j, j]
-        for i in range(j):
-            L[i, j] = 0.0
-    return True
-
-
-@_jit
+@jit
 def filter_kernel(W, U, b, V, d, Q, R, h0, P0, x, y, obs, store, tol, mp_out, mf_out, innov, terms, Pp_s, Pf_s, S_s, K_s, Pf_last):
     """Kalman filter of B sequences sharing model and missing-data pattern ``obs`` (T, m).
 
@@ -103,21 +58,11 @@ def filter_kernel(W, U, b, V, d, Q, R, h0, P0, x, y, obs, store, tol, mp_out, mf
         if not (steady and full):
             steady = False
             # Pp = W Pf W^T + Q, symmetrised
+            mm(W, Pf, tmp)
+            mmt(tmp, W, A)
             for i in range(n):
                 for j in range(n):
-                    s = 0.0
-                    for a in range(n):
-                        s += W[i, a] * Pf[a, j]
-                    tmp[i, j] = s
-            for i in range(n):
-                for j in range(n):
-                    s = 0.0
-                    for a in range(n):
-                        s += tmp[i, a] * W[j, a]
-                    A[i, j] = s + Q[i, j]
-            for i in range(n):
-                for j in range(n):
-                    Pp[i, j] = 0.5 * (A[i, j] + A[j, i])
+                    Pp[i, j] = 0.5 * (A[i, j] + A[j, i]) + Q[i, j]
             k = kt
             if k > 0:
                 # So = Vo Pp Vo^T + Ro
@@ -133,7 +78,7 @@ def filter_kernel(W, U, b, V, d, Q, R, h0, P0, x, y, obs, store, tol, mp_out, mf
                         for a in range(n):
                             s += VP[r, a] * V[idx[c], a]
                         So[r, c] = s + R[idx[r], idx[c]]
-                if not _cholesky(So, k, L):
+                if not cholesky(So, k, L):
                     return t + 1
                 logdet = 0.0
                 for r in range(k):
@@ -160,26 +105,20 @@ def filter_kernel(W, U, b, V, d, Q, R, h0, P0, x, y, obs, store, tol, mp_out, mf
                         for r in range(k):
                             s -= Kc[i, r] * V[idx[r], j]
                         A[i, j] = s
-                for i in range(n):
-                    for j in range(n):
-                        s = 0.0
-                        for a in range(n):
-                            s += A[i, a] * Pp[a, j]
-                        tmp[i, j] = s
+                mm(A, Pp, tmp)
                 for i in range(n):
                     for r in range(k):
                         s = 0.0
                         for c in range(k):
                             s += Kc[i, c] * R[idx[c], idx[r]]
                         KR[i, r] = s
+                mmt(tmp, A, Pf)
                 for i in range(n):
                     for j in range(n):
                         s = 0.0
-                        for a in range(n):
-                            s += tmp[i, a] * A[j, a]
                         for r in range(k):
                             s += KR[i, r] * Kc[j, r]
-                        Pf[i, j] = s
+                        Pf[i, j] += s
                 for i in range(n):
                     for j in range(i):
                         s = 0.5 * (Pf[i, j] + Pf[j, i])
@@ -191,7 +130,7 @@ def filter_kernel(W, U, b, V, d, Q, R, h0, P0, x, y, obs, store, tol, mp_out, mf
                         Pf[i, j] = Pp[i, j]
             if tol > 0.0:
                 if full and prev_full:
-                    diff, scale = _max_abs_diff_rel(Pp, Pp_prev)
+                    diff, scale = max_abs_diff(Pp, Pp_prev)
                     steady = diff <= tol * scale
                 for i in range(n):
                     for j in range(n):
@@ -241,40 +180,28 @@ def filter_kernel(W, U, b, V, d, Q, R, h0, P0, x, y, obs, store, tol, mp_out, mf
                     K_s[t, i, j] = 0.0
                 for r in range(k):
                     K_s[t, i, idx[r]] = Kc[i, r]
-            for r in range(m):
-                for j in range(n):
-                    s = 0.0
-                    for a in range(n):
-                        s += V[r, a] * Pp[a, j]
-                    VP[r, j] = s
+            mm(V, Pp, VP)
+            mmt(VP, V, S_s[t])
             for r in range(m):
                 for c in range(m):
-                    s = 0.0
-                    for a in range(n):
-                        s += VP[r, a] * V[c, a]
-                    S_s[t, r, c] = s + R[r, c]
+                    S_s[t, r, c] += R[r, c]
     for i in range(n):
         for j in range(n):
             Pf_last[i, j] = Pf[i, j]
     return 0
 
 
-@_jit
+@jit
 def _gain(Pf, W, Pp, L, out):
     """Smoother gain J = Pf W^T Pp^{-1} (Cholesky solve; pseudo-inverse where Pp is near singular)."""
     n = W.shape[0]
     rhs = np.zeros((n, n))
-    for i in range(n):
-        for j in range(n):
-            s = 0.0
-            for a in range(n):
-                s += W[i, a] * Pf[a, j]
-            rhs[i, j] = s  # J^T = Pp^{-1} (W Pf)
+    mm(W, Pf, rhs)  # J^T = Pp^{-1} (W Pf)
     maxdiag = 0.0
     for i in range(n):
         if abs(Pp[i, i]) > maxdiag:
             maxdiag = abs(Pp[i, i])
-    ok = _cholesky(Pp, n, L)
+    ok = cholesky(Pp, n, L)
     if ok:
         mind = math.inf
         for i in range(n):
@@ -304,16 +231,21 @@ def _gain(Pf, W, Pp, L, out):
                 out[i, j] = X[j, i]
 
 
-@_jit
-def _equal(A, B):
-    for i in range(A.shape[0]):
-        for j in range(A.shape[1]):
-            if A[i, j] != B[i, j]:
-                return False
-    return True
+@jit
+def _update_cov(Pf, G, Ps_next, Pp_next, D, tmp, out):
+    """``out = sym(Pf + G (Ps_next - Pp_next) G^T)``, the RTS covariance step."""
+    n = Pf.shape[0]
+    for i in range(n):
+        for j in range(n):
+            D[i, j] = Ps_next[i, j] - Pp_next[i, j]
+    mm(G, D, tmp)
+    mmt(tmp, G, D)
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = Pf[i, j] + 0.5 * (D[i, j] + D[j, i])
 
 
-@_jit
+@jit
 def smoother_kernel(W, h0, P0, mp, Pp, mf, Pf, tol, ms, Ps, J, lag, m0, P0s):
     """RTS backward pass of B sequences sharing covariances (see kalman._smooth_group)."""
     B, T, n = mf.shape
@@ -330,7 +262,7 @@ def smoother_kernel(W, h0, P0, mp, Pp, mf, Pf, tol, ms, Ps, J, lag, m0, P0s):
     have_g = False
     frozen = False
     for t in range(T - 2, -1, -1):
-        reuse = have_g and t + 2 <= T - 1 and _equal(Pf[t], Pf[t + 1]) and _equal(Pp[t + 1], Pp[t + 2])
+        reuse = have_g and t + 2 <= T - 1 and equal(Pf[t], Pf[t + 1]) and equal(Pp[t + 1], Pp[t + 2])
         if not reuse:
             _gain(Pf[t], W, Pp[t + 1], L, G)
             frozen = False
@@ -347,32 +279,10 @@ def smoother_kernel(W, h0, P0, mp, Pp, mf, Pf, tol, ms, Ps, J, lag, m0, P0s):
                     Ps[t, i, j] = Ps[t + 1, i, j]
                     lag[t + 1, i, j] = lag[t + 2, i, j]
         else:
-            for i in range(n):
-                for j in range(n):
-                    D[i, j] = Ps[t + 1, i, j] - Pp[t + 1, i, j]
-            for i in range(n):
-                for j in range(n):
-                    s = 0.0
-                    for a in range(n):
-                        s += G[i, a] * D[a, j]
-                    tmp[i, j] = s
-            for i in range(n):
-                for j in range(n):
-                    s = Pf[t, i, j]
-                    for a in range(n):
-                        s += tmp[i, a] * G[j, a]
-                    D[i, j] = s
-            for i in range(n):
-                for j in range(n):
-                    Ps[t, i, j] = 0.5 * (D[i, j] + D[j, i])
-            for i in range(n):
-                for j in range(n):
-                    s = 0.0
-                    for a in range(n):
-                        s += Ps[t + 1, i, a] * G[j, a]
-                    lag[t + 1, i, j] = s
+            _update_cov(Pf[t], G, Ps[t + 1], Pp[t + 1], D, tmp, Ps[t])
+            mmt(Ps[t + 1], G, lag[t + 1])
             if reuse and tol > 0.0:
-                diff, scale = _max_abs_diff_rel(Ps[t], Ps[t + 1])
+                diff, scale = max_abs_diff(Ps[t], Ps[t + 1])
                 frozen = diff <= tol * scale
         for i in range(n):
             for j in range(n):
@@ -384,27 +294,9 @@ def smoother_kernel(W, h0, P0, mp, Pp, mf, Pf, tol, ms, Ps, J, lag, m0, P0s):
             for c in range(n):
                 s += G[a, c] * (ms[b, 0, c] - mp[b, 0, c])
             m0[b, a] = s
+    _update_cov(P0, G, Ps[0], Pp[0], D, tmp, P0s)
+    mmt(Ps[0], G, lag[0])
     for i in range(n):
         for j in range(n):
-            D[i, j] = Ps[0, i, j] - Pp[0, i, j]
-    for i in range(n):
-        for j in range(n):
-            s = 0.0
-            for a in range(n):
-                s += G[i, a] * D[a, j]
-            tmp[i, j] = s
-    for i in range(n):
-        for j in range(n):
-            s = P0[i, j]
-            for a in range(n):
-                s += tmp[i, a] * G[j, a]
-            D[i, j] = s
-    for i in range(n):
-        for j in range(n):
-            P0s[i, j] = 0.5 * (D[i, j] + D[j, i])
             J[0, i, j] = G[i, j]
-            s = 0.0
-            for a in range(n):
-                s += Ps[0, i, a] * G[j, a]
-            lag[0, i, j] = s
     return 0

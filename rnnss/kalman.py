@@ -267,14 +267,14 @@ ENGINES = ("auto", "numba", "numpy")
 
 
 def _engine(engine: str) -> str:
-    from . import _kalman_numba
+    from ._jit import AVAILABLE
 
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}")
-    if engine == "numba" and not _kalman_numba.AVAILABLE:
+    if engine == "numba" and not AVAILABLE:
         raise ImportError("engine='numba' needs numba: pip install numba (or use engine='numpy')")
     if engine == "auto":
-        return "numba" if _kalman_numba.AVAILABLE else "numpy"
+        return "numba" if AVAILABLE else "numpy"
     return engine
 
 
