@@ -13,7 +13,7 @@ import scipy.linalg
 from . import _validate as v
 from ._progress import Progress
 from .exceptions import NotStableError, NumericalError, StructureError
-from .linear import LinearRNN, _check_rnn, stationary_covariance
+from .linear import LinearRNN, _check_rnn, _require_stable, stationary_covariance
 from .varma import VARMA, varma_loglik, varma_to_rnn
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -1332,16 +1332,13 @@ def fit_linear_rnn(
 
 def _canonical(rnn: LinearRNN, ref: LinearRNN | None = None, tol: float = 1e-10) -> LinearRNN:
     """Balanced realisation; with ``ref``, the state signs are chosen to match ``ref`` (for derivatives)."""
+    from .structure import controllability_gramian, observability_gramian
+
     W, V = rnn.W, rnn.V
     n = rnn.n_hidden
-    rho = rnn.spectral_radius
-    if rho >= 1:
-        raise NotStableError(f"the canonical (balanced) form needs a stable W; spectral radius is {rho:.6g} >= 1")
-    from .linear import _psd_sqrt
-
-    B = np.hstack([_psd_sqrt(rnn.Q), rnn.U])
-    P = _sym(scipy.linalg.solve_discrete_lyapunov(W, B @ B.T))
-    G = _sym(scipy.linalg.solve_discrete_lyapunov(W.T, V.T @ V))
+    _require_stable(rnn, "the canonical (balanced) form")
+    P = controllability_gramian(rnn, source="both")  # reachability from [U, Q^{1/2}]
+    G = observability_gramian(rnn)
     for name, M, what in (
         ("reachability", P, "the noise and inputs do not reach"),
         ("observability", G, "the outputs do not see"),
