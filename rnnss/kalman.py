@@ -963,6 +963,8 @@ class EquivalenceReport:
         ``T // 2`` (the last step if a transient never ended).
     filter_max_abs, filter_max_rel, smoother_max_abs, smoother_max_rel : float
         Largest absolute and relative (to the largest exact mean) difference from ``settled_from`` on.
+    filter_scale, smoother_scale : float
+        The largest absolute exact filtered and smoothed means: the scales of the relative differences.
     filter_errors, smoother_errors : ndarray, shape (T,)
         Per-step max-abs difference between RNN form and exact recursion (the transient's decay curve).
     filter_radius, smoother_radius : float
@@ -986,6 +988,8 @@ class EquivalenceReport:
     filter_max_rel: float
     smoother_max_abs: float
     smoother_max_rel: float
+    filter_scale: float
+    smoother_scale: float
     filter_errors: np.ndarray
     smoother_errors: np.ndarray
     filter_radius: float
@@ -1141,6 +1145,8 @@ def verify_kalman_equivalence(
         filter_max_rel=float(after_f.max() / scale_f),
         smoother_max_abs=float(after_s.max()),
         smoother_max_rel=float(after_s.max() / scale_s),
+        filter_scale=scale_f,
+        smoother_scale=scale_s,
         filter_errors=ef,
         smoother_errors=es,
         filter_radius=rho,

@@ -304,7 +304,7 @@ def plot_equivalence(report: Any, *, ax: Any = None) -> Any:
     ax.semilogy(t, np.maximum(report.smoother_errors, tiny), label="smoother RNN vs exact smoother", alpha=0.8)
     start = max(report.filter_errors[0], tiny)
     ax.semilogy(t, start * report.filter_radius ** (t - 1), "k:", label=f"theory: radius$^t$ ({report.filter_radius:.3f})")
-    ax.axhline(report.tol * report.filter_max_abs / max(report.filter_max_rel, tiny), color="gray", lw=0.8, ls="--", label=f"tolerance {report.tol:g} (rel)")
+    ax.axhline(report.tol * report.filter_scale, color="gray", lw=0.8, ls="--", label=f"tolerance {report.tol:g} (rel)")
     top = max(np.max(report.filter_errors), np.max(report.smoother_errors), report.tol)
     ax.set_ylim(1e-17, 10 * top)
     ax.set_xlabel("step t")
