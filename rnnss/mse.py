@@ -266,9 +266,10 @@ def mse_ratio_mc(
     confidence = v.as_float("confidence", confidence)
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1); got {confidence}")
-    analytic = mse_ratio(rnn)
+    ss = steady_state(rnn)
+    analytic = _ratio(ss.smoothed_cov, ss.filtered_cov, ss.predicted_cov)
     if burn_in is None:
-        rho = steady_state(rnn).filter_radius
+        rho = ss.filter_radius
         burn_in = 1 if rho == 0 else max(1, int(math.ceil(math.log(1e-8) / (2 * math.log(rho)))))
     burn_in = v.as_int("burn_in", burn_in, minimum=0)
     if T <= 2 * burn_in:
