@@ -1707,14 +1707,14 @@ def snr_optimal_rnn(signal: LinearRNN) -> OptimalFilter:
     >>> round(opt.input_snr, 4), round(opt.output_snr, 4)
     (1.0256, 4.2562)
     """
-    from .kalman import kalman_rnn, steady_state
+    from .kalman import _filter_rnn, steady_state
     from .linear import stationary_covariance
 
     signal = _check_rnn(signal)
     _require_stable(signal, "the signal power")
     ss = steady_state(signal)
     m = signal.n_outputs
-    filt = dataclasses.replace(kalman_rnn(signal), V=signal.V, d=signal.d, R=np.zeros((m, m)))
+    filt = dataclasses.replace(_filter_rnn(signal, ss), V=signal.V, d=signal.d, R=np.zeros((m, m)))
     power = float(np.trace(signal.V @ stationary_covariance(signal) @ signal.V.T))
     err = signal.V @ ss.filtered_cov @ signal.V.T
     snr_in, snr_out = power / float(np.trace(signal.R)), power / float(np.trace(err))

@@ -827,7 +827,11 @@ def kalman_rnn(rnn: LinearRNN) -> LinearRNN:
     >>> f.n_inputs, f.n_hidden
     (1, 1)
     """
-    ss = steady_state(rnn)
+    return _filter_rnn(rnn, steady_state(rnn))
+
+
+def _filter_rnn(rnn: LinearRNN, ss: SteadyState) -> LinearRNN:
+    """:func:`kalman_rnn` from an already solved steady state."""
     A = np.eye(rnn.n_hidden) - ss.gain @ rnn.V
     return LinearRNN(
         W=ss.filter_matrix,
@@ -937,7 +941,7 @@ def smoother_rnn(rnn: LinearRNN) -> SmootherRNN:
     J = ss.smoother_gain
     n = rnn.n_hidden
     backward = LinearRNN(W=J, U=np.hstack([np.eye(n) - J @ rnn.W, -J @ rnn.U]), b=-J @ rnn.b, dt=rnn.dt)
-    return SmootherRNN(kalman_rnn(rnn), backward, ss)
+    return SmootherRNN(_filter_rnn(rnn, ss), backward, ss)
 
 
 # -- verification ----------------------------------------------------------------------------------
