@@ -15,7 +15,7 @@ import tracemalloc
 import numpy as np
 
 import rnnss
-from rnnss import _peers
+from rnnss.interop import peers as _peers
 
 
 def best_time(fn, repeat):

@@ -27,7 +27,7 @@ import scipy.linalg  # noqa: E402
 
 import rnnss  # noqa: E402
 from rnnss.demo import default_model  # noqa: E402
-from rnnss.structure import (  # noqa: E402
+from rnnss import (  # noqa: E402
     balanced_truncation,
     controllability_matrix,
     controllability_staircase,

@@ -19,8 +19,8 @@ import numpy as np  # noqa: E402
 
 import rnnss  # noqa: E402
 from rnnss.plot import plot_bifurcation, plot_gradient_norms, plot_lyapunov, plot_phase_portrait  # noqa: E402
-from rnnss.cells import ElmanCell, random_cell  # noqa: E402
-from rnnss.dynamics import (  # noqa: E402
+from rnnss import ElmanCell, random_cell
+from rnnss import (  # noqa: E402
     fixed_points,
     jacobian_products,
     linearize,
@@ -28,7 +28,7 @@ from rnnss.dynamics import (  # noqa: E402
     tanh_bifurcation,
     time_constant,
 )
-from rnnss.nonlinear_filters import NoisyCell, extended_kalman_filter, simulate_noisy, unscented_kalman_filter  # noqa: E402
+from rnnss import NoisyCell, extended_kalman_filter, simulate_noisy, unscented_kalman_filter
 
 
 def save(fig, path):

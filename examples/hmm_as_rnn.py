@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from rnnss.hmm import HMM, belief_rnn, hmm_loglik, hmm_smoother, hmm_to_rnn, rnn_to_hmm, to_hmmlearn, viterbi  # noqa: E402
+from rnnss import HMM, belief_rnn, hmm_loglik, hmm_smoother, hmm_to_rnn, rnn_to_hmm, to_hmmlearn, viterbi
 
 
 def brute_force_loglik(hmm, y):

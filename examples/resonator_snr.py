@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import rnnss  # noqa: E402
-from rnnss.frequency import (  # noqa: E402
+from rnnss import (  # noqa: E402
     Sinusoid,
     WhiteNoise,
     frequency_response,

@@ -14,8 +14,37 @@ from .exceptions import DimensionError
 SYMMETRY_RTOL = 1e-10
 
 
-def _shape_str(shape: tuple[Any, ...]) -> str:
+def shape_str(shape: tuple[Any, ...]) -> str:
+    """A shape as the messages print it: ``(3, ?)``, ``(4,)``."""
     return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def check_instance(value: Any, cls: type | tuple[type, ...], name: str, what: str | None = None) -> Any:
+    """Return ``value`` if it is an instance of ``cls``; else ``TypeError`` naming the argument and both types.
+
+    ``what`` overrides the description of the expected type, article included (default ``a rnnss.<ClassName>``).
+    """
+    if not isinstance(value, cls):
+        if what is None:
+            classes = cls if isinstance(cls, tuple) else (cls,)
+            what = "a " + " or ".join(f"rnnss.{c.__name__}" for c in classes)
+        raise TypeError(f"{name} must be {what}; got {type(value).__name__}")
+    return value
+
+
+def as_bool(name: str, value: Any) -> bool:
+    """A flag: ``True``/``False`` (or NumPy booleans) only, so ``"False"`` or ``0.5`` is refused, not read as true."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False; got {value!r} of type {type(value).__name__}")
+
+
+def as_choice(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
+    """One of the allowed ``choices`` (compared with ``==``); ``ValueError`` listing them otherwise."""
+    if isinstance(value, (str, int, float, type(None))) and value in choices and not isinstance(value, bool):
+        return value
+    listed = ", ".join(repr(c) for c in choices)
+    raise ValueError(f"{name} must be one of {listed}; got {value!r}")
 
 
 def as_float_array(name: str, value: Any) -> np.ndarray:
@@ -53,7 +82,7 @@ def as_matrix(name: str, value: Any, shape: tuple[int | None, int | None], *, al
     if arr.ndim == 0 and allow_scalar and shape[0] is not None and shape[0] == shape[1]:
         arr = arr * np.eye(shape[0])
     if arr.ndim != 2 or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
-        raise DimensionError(f"{name} must have shape {_shape_str(shape)}; got shape {_shape_str(arr.shape)}")
+        raise DimensionError(f"{name} must have shape {shape_str(shape)}; got shape {shape_str(arr.shape)}")
     check_finite(name, arr)
     return arr
 
@@ -64,7 +93,7 @@ def as_square(name: str, value: Any, *, allow_scalar: bool = True) -> np.ndarray
     if arr.ndim == 0 and allow_scalar:
         arr = arr.reshape(1, 1)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
-        raise DimensionError(f"{name} must be a square matrix with shape (n, n); got shape {_shape_str(arr.shape)}")
+        raise DimensionError(f"{name} must be a square matrix with shape (n, n); got shape {shape_str(arr.shape)}")
     check_finite(name, arr)
     return arr
 
@@ -73,7 +102,7 @@ def as_vector(name: str, value: Any, length: int | None) -> np.ndarray:
     """A finite float vector of the given length (``None`` = any length)."""
     arr = as_float_array(name, value)
     if arr.ndim != 1 or (length is not None and arr.shape[0] != length):
-        raise DimensionError(f"{name} must have shape {_shape_str((length,))}; got shape {_shape_str(arr.shape)}")
+        raise DimensionError(f"{name} must have shape {shape_str((length,))}; got shape {shape_str(arr.shape)}")
     check_finite(name, arr)
     return arr
 
@@ -157,7 +186,7 @@ def as_sequence(
     elif arr.ndim == 3 and arr.shape[2] == dim:
         batched = True
     else:
-        raise DimensionError(f"{name} must have shape {layouts}; got shape {_shape_str(arr.shape)}")
+        raise DimensionError(f"{name} must have shape {layouts}; got shape {shape_str(arr.shape)}")
     if steps is not None and arr.shape[1] != steps:
         raise DimensionError(f"{name} must have T = {steps} time steps on axis {1 if batched else 0}; got {arr.shape[1]}")
     if arr.shape[1] < 1:
@@ -186,10 +215,10 @@ def as_stochastic(name: str, value: Any, shape: tuple[int | None, ...]) -> np.nd
     """
     arr = as_float_array(name, value)
     if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
-        raise DimensionError(f"{name} must have shape {_shape_str(shape)}; got shape {_shape_str(arr.shape)}")
+        raise DimensionError(f"{name} must have shape {shape_str(shape)}; got shape {shape_str(arr.shape)}")
     if arr.shape[-1] == 0:
         what = "state" if name in ("pi", "A") else "symbol"
-        raise DimensionError(f"{name} must hold at least one {what}; got shape {_shape_str(arr.shape)}")
+        raise DimensionError(f"{name} must hold at least one {what}; got shape {shape_str(arr.shape)}")
     check_finite(name, arr)
     if (arr < 0).any():
         idx = tuple(int(i) for i in np.argwhere(arr < 0)[0])
@@ -216,7 +245,7 @@ def as_stochastic(name: str, value: Any, shape: tuple[int | None, ...]) -> np.nd
     return arr
 
 
-def _ndim(value: Any) -> int:
+def ndim(value: Any) -> int:
     """``np.ndim`` that reads a ragged nested sequence as (at least) 2-D instead of raising."""
     try:
         return int(np.ndim(value))
@@ -243,7 +272,7 @@ def as_symbols(name: str, value: Any, n_symbols: int) -> np.ndarray:
             else ""
         )
         raise DimensionError(
-            f"{name} must be a 1-D sequence of integer symbols, shape (T,); got shape {_shape_str(arr.shape)}{hint}"
+            f"{name} must be a 1-D sequence of integer symbols, shape (T,); got shape {shape_str(arr.shape)}{hint}"
         )
     if arr.shape[0] == 0:
         raise ValueError(f"{name} must hold at least one time step; got T = 0")
@@ -268,7 +297,7 @@ def as_symbols(name: str, value: Any, n_symbols: int) -> np.ndarray:
 def as_symbol_sequences(name: str, value: Any, n_symbols: int) -> tuple[list[np.ndarray], bool]:
     """One sequence or a list of sequences of symbols; returns the sequences and whether there were many."""
     if isinstance(value, (list, tuple)) and len(value) > 0:
-        kinds = {_ndim(e) >= 1 for e in value}
+        kinds = {ndim(e) >= 1 for e in value}
         if kinds == {True}:
             return [as_symbols(f"{name}[{i}]", e, n_symbols) for i, e in enumerate(value)], True
         if len(kinds) == 2:

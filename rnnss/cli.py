@@ -215,76 +215,33 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     save(report.rnn, args.output)
     print(f"fitted LinearRNN written to {args.output}")
     if args.varma_output:
-        from .varma import rnn_to_varma
+        from .varma_rnn import rnn_to_varma
 
         save(report.varma if report.varma is not None else rnn_to_varma(report.rnn), args.varma_output)
         print(f"its VARMA image written to {args.varma_output}")
     return 0
 
 
-def _brute_force_loglik(hmm: Any, y: np.ndarray) -> float:
-    """log p(y) by summing over all K^T hidden paths (the independent check for short sequences)."""
-    import itertools
-    import math
-
-    from .hmm import emission_loglik
-
-    ell = emission_loglik(hmm, y)
-    logA = np.log(hmm.A, where=hmm.A > 0, out=np.full(hmm.A.shape, -np.inf))
-    logpi = np.log(hmm.pi, where=hmm.pi > 0, out=np.full(hmm.pi.shape, -np.inf))
-    terms = []
-    for path in itertools.product(range(hmm.n_states), repeat=len(ell)):
-        lp = logpi[path[0]] + ell[0, path[0]] + sum(logA[a, b] + ell[t + 1, b] for t, (a, b) in enumerate(zip(path, path[1:])))
-        terms.append(lp)
-    top = max(terms)
-    return top if top == -np.inf else top + math.log(math.fsum(math.exp(t - top) for t in terms))
-
-
 def _cmd_hmm_check(args: argparse.Namespace) -> int:
-    from .cells.softmax import OneHotSoftmaxCell
-    from .hmm import HMM, GaussianHMM, belief_rnn, hmm_loglik, hmm_smoother, hmm_to_rnn, rnn_to_hmm, to_hmmlearn, viterbi
+    from .hmm import HMM, OneHotSoftmaxCell, verify_hmm_equivalence
 
     model = _load_model(args.model)
-    if isinstance(model, OneHotSoftmaxCell):
-        model = rnn_to_hmm(model)
-    if not isinstance(model, (HMM, GaussianHMM)):
-        raise UsageError(f"MODEL file {args.model!r} holds a {type(model).__name__}; hmm-check needs an HMM, GaussianHMM or OneHotSoftmaxCell")
+    if not isinstance(model, (HMM, OneHotSoftmaxCell)) and type(model).__name__ != "GaussianHMM":
+        raise UsageError(
+            f"MODEL file {args.model!r} holds a {type(model).__name__}; hmm-check needs an HMM, GaussianHMM or "
+            "OneHotSoftmaxCell"
+        )
     data = read_array(args.data, "DATA")
-    y = data[:, 0] if isinstance(model, HMM) else data
-    if isinstance(model, HMM) and data.shape[1] != 1:
+    categorical = isinstance(model, (HMM, OneHotSoftmaxCell))
+    if categorical and data.shape[1] != 1:
         raise UsageError(f"DATA for a categorical HMM must be one column of integer symbols; got {data.shape[1]} columns")
-    run = belief_rnn(model).run(y)
-    routes = {
-        "HMM forward, scaled": hmm_loglik(model, y),
-        "HMM forward, log space": hmm_loglik(model, y, method="log"),
-        "belief-state RNN, forward": run.loglik,
-        "belief-state RNN, backward": run.backward_loglik,
-    }
-    if isinstance(model, HMM):
-        routes["one-hot softmax RNN"] = hmm_to_rnn(model).loglik(y)
-    try:
-        routes["hmmlearn score"] = to_hmmlearn(model).score(np.asarray(y).reshape(len(y), -1).astype(int if isinstance(model, HMM) else float))
-    except ImportError:
-        pass
-    if model.n_states ** len(y) <= 200_000:
-        routes["brute force over all paths"] = _brute_force_loglik(model, y)
-    ref = routes["HMM forward, scaled"]
-    print(f"{type(model).__name__} with K = {model.n_states} states on T = {len(y)} observations")
-    worst = 0.0
-    for name, value in routes.items():
-        rel = 0.0 if value == ref else abs(value - ref) / max(abs(ref), np.finfo(float).tiny)
-        worst = max(worst, rel)
-        print(f"  log p(y) by {name:28s} {value: .12f}   rel. diff {rel:.1e}")
-    passed = bool(np.isfinite(worst) and worst <= args.tol)
-    print(f"identical likelihoods within {args.tol:g} relative: {'PASSED' if passed else 'FAILED'} (worst {worst:.1e})")
-    path = viterbi(model, y).path
-    post = hmm_smoother(model, y).posteriors
-    print("most likely state path (Viterbi), first 40 steps: " + "".join(str(int(k)) for k in path[:40]))
-    print("time share of each state: smoothed " + ", ".join(f"{k}: {post[:, k].mean():.3f}" for k in range(model.n_states)))
+    report = verify_hmm_equivalence(model, data[:, 0] if categorical else data, tol=args.tol)
+    print(report)
     if args.posteriors:
-        write_array(args.posteriors, post, [f"p_state{k}" for k in range(model.n_states)])
+        post = report.posteriors
+        write_array(args.posteriors, post, [f"p_state{k}" for k in range(post.shape[1])])
         print(f"smoothed posteriors written to {args.posteriors}")
-    return 0 if passed else 1
+    return 0 if report.passed else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

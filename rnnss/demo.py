@@ -8,8 +8,8 @@ from typing import IO, Callable
 
 import numpy as np
 
-from .linear import LinearRNN, eigenmodes, fixed_point, impulse_response, spectral_norm, transient_growth, unroll, simulate
-from .statespace import euler_max_step
+from .linear import eigenmodes, fixed_point, impulse_response, LinearRNN, simulate, spectral_norm, transient_growth, unroll
+from .discretize import euler_max_step
 
 __all__ = ["default_model", "demo_report", "write_demo"]
 
@@ -78,15 +78,9 @@ def _structure(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     import scipy.linalg
 
     from .linear import markov_parameters
-    from .structure import (
-        controllability_matrix,
-        minimal_realization,
-        numerical_rank,
-        pbh_test,
-        reconstruct_state,
-        steer,
-        structure_report,
-    )
+    from .realization import minimal_realization
+    from .steering import reconstruct_state, steer
+    from .structure import controllability_matrix, numerical_rank, pbh_test, structure_report
 
     out("Can an input steer h anywhere (controllability)? Can y = V h reveal h (observability)?")
     out("\n".join("  " + line for line in str(structure_report(rnn)).splitlines()))
@@ -149,8 +143,10 @@ def _mse(rnn: LinearRNN, out: Callable[[str], None]) -> None:
 
 def _dynamics(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     from .cells import ElmanCell, LSTMCell
-    from .dynamics import fixed_points, jacobian_products, linearize, lyapunov_exponents, tanh_bifurcation, time_constant
-    from .nonlinear_filters import NoisyCell, simulate_noisy, unscented_kalman_filter
+    from .dynamics import fixed_points, linearize, lyapunov_exponents, tanh_bifurcation
+    from .memory import jacobian_products, time_constant
+    from .cells import NoisyCell
+    from .nonlinear_filters import simulate_noisy, unscented_kalman_filter
 
     cell = ElmanCell(W=[[1.6, 0.5], [0.5, 1.1]], b=[0.05, -0.02])
     fp = fixed_points(cell, n_starts=50, rng=0)
@@ -184,7 +180,7 @@ def _varma(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     from .fit import fit_linear_rnn
     from .kalman import kalman_filter
     from .linear import markov_parameters, with_stationary_prior
-    from .varma import autocovariances, innovation_responses, rnn_to_varma, varma_loglik
+    from .varma_rnn import autocovariances, innovation_responses, rnn_to_varma, varma_loglik
 
     rnn = with_stationary_prior(rnn)
     varma = rnn_to_varma(rnn)
@@ -207,19 +203,9 @@ def _varma(rnn: LinearRNN, out: Callable[[str], None]) -> None:
 
 
 def _frequency(rnn: LinearRNN, out: Callable[[str], None]) -> None:
-    from .frequency import (
-        Sinusoid,
-        WhiteNoise,
-        frequency_response,
-        h2_norm,
-        hinf_norm,
-        poles,
-        power_spectrum,
-        response_covariance,
-        snr_gain,
-        snr_gain_mc,
-        transmission_zeros,
-    )
+    from .frequency import frequency_response, h2_norm, hinf_norm, poles, transmission_zeros
+    from .snr import snr_gain, snr_gain_mc
+    from .spectra import power_spectrum, response_covariance, Sinusoid, WhiteNoise
 
     hz = lambda w: w / (2 * np.pi * rnn.dt)  # noqa: E731  rad/sample -> cycles per unit of dt
     lam = poles(rnn)
@@ -251,7 +237,8 @@ def _casino():
 
 
 def _hmm(rnn: LinearRNN, out: Callable[[str], None]) -> None:
-    from .hmm import belief_rnn, hmm_loglik, hmm_to_rnn, to_hmmlearn, viterbi
+    from .hmm import belief_rnn, hmm_loglik, hmm_to_rnn, viterbi
+    from .interop import to_hmmlearn
 
     casino = _casino()
     cell = hmm_to_rnn(casino)  # one-hot state; logits W = (ln A)^T, V = (ln B)^T, ln pi

@@ -1,50 +1,35 @@
-"""The LinearRNN as an LTI filter: frequency response, poles and zeros, H2/H-infinity norms, power spectra and SNR."""
+"""The LinearRNN as an LTI filter: frequency response, poles and zeros, H2 and H-infinity norms."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import scipy.linalg
 
 from . import _validate as v
-from .exceptions import ConvergenceWarning, DimensionError, NotStableError, NumericalError
-from .linear import LinearRNN, _check_rnn, _psd_sqrt, _require_stable, _solve_stein, simulate, spectral_radius
+from .exceptions import ConvergenceWarning, NumericalError
+from ._linalg import solve_stein
+from .linear import LinearRNN, require_stable
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
 __all__ = [
     "FrequencyResponse",
+    "HinfNorm",
     "frequency_response",
     "poles",
     "transmission_zeros",
     "h2_norm",
-    "HinfNorm",
     "hinf_norm",
-    "Sinusoid",
-    "WhiteNoise",
-    "ARNoise",
-    "PSD",
-    "Spectrum",
-    "power_spectrum",
-    "response_covariance",
-    "SNRGain",
-    "snr_gain",
-    "MonteCarloSNR",
-    "snr_gain_mc",
-    "resonator",
-    "OptimalFilter",
-    "snr_optimal_rnn",
 ]
 
 _EPS = np.finfo(float).eps
-_TARGETS = ("output", "hidden")
+TARGETS = ("output", "hidden")
 
 # |z - lambda| below this multiple of eps * max(1, |W|) means omega sits on a pole: the response is
 # infinite there and a finite number would be rounding noise.
@@ -56,15 +41,10 @@ _POLE_HIT = 64.0
 # add gain evaluations), missing one stops the iteration early, hence a generous threshold.
 _CIRCLE_TOL = 1e-6
 
-# Absolute/relative tolerance for the numerical quadrature over a user-given PSD (the only place where
-# a variance is not obtained from a Lyapunov equation or a closed form).
-_QUAD_TOL = 1e-12
-
-
 # -- argument helpers -----------------------------------------------------------------------------------
 
 
-def _target_matrix(rnn: LinearRNN, target: str) -> np.ndarray:
+def target_matrix(rnn: LinearRNN, target: str) -> np.ndarray:
     """The read-out ``C`` of the chosen target: ``V`` for the output, the identity for the hidden state."""
     if target == "output":
         return rnn.V
@@ -73,31 +53,12 @@ def _target_matrix(rnn: LinearRNN, target: str) -> np.ndarray:
     raise ValueError(f"target must be 'output' or 'hidden'; got {target!r}")
 
 
-def _omega(rnn: LinearRNN, omega: Any, hz: bool) -> np.ndarray:
+def angular_frequencies(rnn: LinearRNN, omega: Any, hz: bool) -> np.ndarray:
     """Frequencies in rad/sample from ``omega`` (rad/sample) or, with ``hz``, cycles per unit of ``dt``."""
     w = v.as_vector("omega", omega, None)
     if w.size == 0:
         raise ValueError("omega must hold at least one frequency; got an empty array")
     return 2.0 * np.pi * rnn.dt * w if hz else w
-
-
-def _components(value: Any, name: str) -> list[_InputSpectrum]:
-    """A list of independent spectrum components from one record or a list/tuple of them."""
-    if value is None:
-        return []
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
-    for item in items:
-        if not isinstance(item, _InputSpectrum):
-            raise TypeError(
-                f"{name} must be a Sinusoid, WhiteNoise, ARNoise or PSD record, or a list of them; "
-                f"got {type(item).__name__}"
-            )
-    return items
-
-
-def _need_inputs(rnn: LinearRNN, comps: list) -> None:
-    if comps and rnn.n_inputs == 0:
-        raise ValueError("this network has no inputs (p = 0), so an input spectrum cannot drive it")
 
 
 # -- resolvent on the unit circle ---------------------------------------------------------------------
@@ -141,7 +102,7 @@ def _resolvent(W: np.ndarray, B: np.ndarray, omega: np.ndarray, *, squared: bool
     return Z, X, Y, z
 
 
-def _transfer(rnn: LinearRNN, C: np.ndarray, B: np.ndarray, omega: np.ndarray, schur: Any = None) -> np.ndarray:
+def transfer_matrix(rnn: LinearRNN, C: np.ndarray, B: np.ndarray, omega: np.ndarray, schur: Any = None) -> np.ndarray:
     """``C z (zI - W)^{-1} B`` at ``z = e^{i omega}``, shape ``(K, rows of C, columns of B)``."""
     Z, X, _, z = _resolvent(rnn.W, B, omega, schur=schur)
     return z[:, None, None] * ((C @ Z) @ X)
@@ -252,16 +213,16 @@ def frequency_response(
     Examples
     --------
     >>> import numpy as np, rnnss
-    >>> from rnnss.frequency import frequency_response
+    >>> from rnnss import frequency_response
     >>> fr = frequency_response(rnnss.LinearRNN(W=0.5, U=[[1.0]]), [0.0, np.pi])
     >>> fr.magnitude[:, 0, 0]  # 1 / |1 - 0.5 e^{-i omega}|
     array([2.        , 0.66666667])
     >>> fr.group_delay[:, 0, 0]  # a / (1 - a) at DC, -a / (1 + a) at Nyquist
     array([ 1.        , -0.33333333])
     """
-    rnn = _check_rnn(rnn)
-    C = _target_matrix(rnn, target)
-    w = _omega(rnn, omega, hz)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
+    C = target_matrix(rnn, target)
+    w = angular_frequencies(rnn, omega, hz)
     if rnn.n_inputs == 0:
         H = np.zeros((len(w), C.shape[0], 0), dtype=complex)
         return FrequencyResponse(w, H, np.abs(H), np.angle(H), np.zeros(H.shape), target, rnn.dt)
@@ -297,11 +258,11 @@ def poles(rnn: LinearRNN) -> np.ndarray:
     Examples
     --------
     >>> import rnnss
-    >>> from rnnss.frequency import poles
+    >>> from rnnss import poles
     >>> poles(rnnss.LinearRNN(W=[[0.5, 0.0], [1.0, 0.9]]))
     array([0.9+0.j, 0.5+0.j])
     """
-    lam = np.linalg.eigvals(_check_rnn(rnn).W).astype(complex)
+    lam = np.linalg.eigvals(v.check_instance(rnn, LinearRNN, "rnn").W).astype(complex)
     return lam[np.lexsort((-lam.imag, -np.abs(lam)))]
 
 
@@ -406,14 +367,14 @@ def transmission_zeros(rnn: LinearRNN, *, target: str = "output") -> np.ndarray:
     Examples
     --------
     >>> import rnnss
-    >>> from rnnss.frequency import transmission_zeros
+    >>> from rnnss import transmission_zeros
     >>> # H(z) = z (z - 0.2) / ((z - 0.5)(z - 0.9)): zeros 0.2 (as python-control) and 0 (the advance)
     >>> rnn = rnnss.LinearRNN(W=[[0.5, 0.0], [0.0, 0.9]], U=[[1.0], [1.0]], V=[[-0.75, 1.75]])
     >>> transmission_zeros(rnn).round(12) + 0.0
     array([0.2+0.j, 0. +0.j])
     """
-    rnn = _check_rnn(rnn)
-    C = _target_matrix(rnn, target)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
+    C = target_matrix(rnn, target)
     if rnn.n_inputs == 0:
         raise ValueError("transmission zeros need inputs; this network has p = 0")
     z = _invariant_zeros(rnn.W, rnn.U, C @ rnn.W, C @ rnn.U)
@@ -457,14 +418,14 @@ def h2_norm(rnn: LinearRNN, *, target: str = "output") -> float:
     Examples
     --------
     >>> import rnnss
-    >>> from rnnss.frequency import h2_norm
+    >>> from rnnss import h2_norm
     >>> round(h2_norm(rnnss.LinearRNN(W=0.6, U=[[1.0]])) ** 2, 12)  # 1 / (1 - a^2)
     1.5625
     """
-    rnn = _check_rnn(rnn)
-    C = _target_matrix(rnn, target)
-    _require_stable(rnn, "the H2 norm")
-    P = _solve_stein(rnn.W, rnn.U @ rnn.U.T)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
+    C = target_matrix(rnn, target)
+    require_stable(rnn, "the H2 norm")
+    P = solve_stein(rnn.W, rnn.U @ rnn.U.T)
     return float(math.sqrt(max(float(np.trace(C @ P @ C.T)), 0.0)))
 
 
@@ -498,7 +459,7 @@ class HinfNorm:
 
 
 def _sigma_max(rnn: LinearRNN, C: np.ndarray, omega: np.ndarray, schur: Any) -> np.ndarray:
-    H = _transfer(rnn, C, rnn.U, omega, schur)
+    H = transfer_matrix(rnn, C, rnn.U, omega, schur)
     return np.linalg.svd(H, compute_uv=False)[:, 0]
 
 
@@ -561,17 +522,17 @@ def hinf_norm(rnn: LinearRNN, *, target: str = "output", rtol: float = 1e-10) ->
     Examples
     --------
     >>> import rnnss
-    >>> from rnnss.frequency import hinf_norm
+    >>> from rnnss import hinf_norm
     >>> nrm = hinf_norm(rnnss.LinearRNN(W=0.6, U=[[1.0]]))
     >>> round(float(nrm), 10), nrm.omega  # 1 / (1 - a) at DC
     (2.5, 0.0)
     """
-    rnn = _check_rnn(rnn)
-    C = _target_matrix(rnn, target)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
+    C = target_matrix(rnn, target)
     rtol = v.as_float("rtol", rtol)
     if not 1e-14 <= rtol <= 1e-2:
         raise ValueError(f"rtol must be in [1e-14, 1e-2]; got {rtol:g}")
-    _require_stable(rnn, "the H-infinity norm")
+    require_stable(rnn, "the H-infinity norm")
     W, U, n = rnn.W, rnn.U, rnn.n_hidden
     schur = scipy.linalg.schur(W, output="complex")
     # Every entry of H is a ratio of polynomials of degree <= n, so a grid of more than n + 1 points on
@@ -610,1113 +571,3 @@ def hinf_norm(rnn: LinearRNN, *, target: str = "output", rtol: float = 1e-10) ->
             best, w_best = val, w
     warnings.warn(f"hinf_norm did not reach rtol = {rtol:g} in 100 iterations", ConvergenceWarning, stacklevel=2)
     return HinfNorm(best, w_best, rtol, 100)
-
-
-# -- input spectra -------------------------------------------------------------------------------------
-
-
-class _InputSpectrum:
-    """Base of the input-spectrum records; each is a zero-mean stationary process on the ``p`` inputs.
-
-    Spectral densities are two-sided on ``[-pi, pi]`` in variance per (rad/sample)/(2 pi): a process
-    with autocovariance ``gamma_k`` has ``S(omega) = sum_k gamma_k e^{-i omega k}`` and variance
-    ``(1/2pi) int S``. Real processes have ``S(-omega) = conj S(omega)``.
-    """
-
-    def _density(self, omega: np.ndarray, p: int) -> np.ndarray:  # (K, p, p) continuous part
-        return np.zeros((len(omega), p, p), dtype=complex)
-
-    def _lines(self, p: int) -> list[tuple[float, np.ndarray]]:  # (omega, amplitude vector (p,))
-        return []
-
-    def _hidden_covariance(self, rnn: LinearRNN) -> np.ndarray:  # (n, n) stationary contribution
-        raise NotImplementedError
-
-    def _covariance(self, p: int) -> np.ndarray:  # (p, p) covariance of the input itself
-        raise NotImplementedError
-
-    def _sample(self, steps: int, batch: int, p: int, gen: np.random.Generator) -> np.ndarray:
-        raise TypeError(f"{type(self).__name__} cannot be sampled; use Sinusoid, WhiteNoise or ARNoise")
-
-    def sample(self, steps: int, n_inputs: int = 1, *, batch: int | None = None, rng: Any = None) -> np.ndarray:
-        """Draw a stationary sample path ``x_1 .. x_T`` of this process.
-
-        Parameters
-        ----------
-        steps : int
-            Length ``T``.
-        n_inputs : int, default 1
-            Dimension ``p`` of the process.
-        batch : int, optional
-            Number of independent paths.
-        rng : numpy.random.Generator or int, optional
-            Random source.
-
-        Returns
-        -------
-        ndarray, shape (T, p) or (batch, T, p)
-            The path(s).
-        """
-        steps = v.as_int("steps", steps, minimum=1)
-        p = v.as_int("n_inputs", n_inputs, minimum=1)
-        nb = 1 if batch is None else v.as_int("batch", batch, minimum=1)
-        x = self._sample(steps, nb, p, v.as_rng(rng))
-        return x if batch is not None else x[0]
-
-
-def _input_cov(name: str, value: np.ndarray, p: int) -> np.ndarray:
-    """A stored variance (0-d) or covariance (2-d) as a ``(p, p)`` matrix."""
-    if value.ndim == 0:
-        return float(value) * np.eye(p)
-    if value.shape != (p, p):
-        raise DimensionError(
-            f"{name} must be a scalar or have shape ({p}, {p}) for p = {p} inputs; got shape {value.shape}"
-        )
-    return value
-
-
-def _as_variance(name: str, value: Any) -> np.ndarray:
-    arr = v.as_float_array(name, value)
-    if arr.ndim == 0:
-        return v.freeze(np.array(v.as_float(name, float(arr), nonnegative=True)))
-    if arr.ndim != 2:
-        raise DimensionError(f"{name} must be a scalar or a (p, p) covariance matrix; got shape {arr.shape}")
-    return v.freeze(v.as_psd(name, arr, arr.shape[0], allow_scalar=False))
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class Sinusoid(_InputSpectrum):
-    r"""A sinusoid ``x_t = a cos(omega t + phi)`` with a random phase ``phi ~ U[0, 2 pi)``: a line spectrum.
-
-    Its power ``||a||^2 / 2`` sits in two spectral lines at ``+-omega`` (one at 0 or ``pi``); through a
-    filter ``H`` it becomes the sinusoid ``Re(H(e^{i omega}) a e^{i(omega t + phi)})`` of power
-    ``||H(e^{i omega}) a||^2 / 2``. The random phase makes the process stationary (its power at 0 and
-    ``pi`` is the phase average ``||a||^2 / 2`` too).
-
-    Parameters
-    ----------
-    omega : float
-        Frequency in rad/sample, in ``[0, pi]`` (``2 pi f dt`` for ``f`` in cycles per unit of ``dt``).
-    amplitude : float or array_like, shape (p,)
-        ``a``: a scalar for a single-input network, a vector (the direction in input space) otherwise.
-
-    Examples
-    --------
-    >>> from rnnss.frequency import Sinusoid
-    >>> Sinusoid(0.3, 2.0).sample(3, rng=0).shape
-    (3, 1)
-    """
-
-    omega: float
-    amplitude: Any = 1.0
-
-    def __post_init__(self) -> None:
-        w = v.as_float("omega", self.omega)
-        if not 0.0 <= w <= np.pi:
-            raise ValueError(f"Sinusoid omega must be in [0, pi] rad/sample; got {w!r}")
-        a = v.as_float_array("amplitude", self.amplitude)
-        if a.ndim > 1:
-            raise DimensionError(f"Sinusoid amplitude must be a scalar or have shape (p,); got shape {a.shape}")
-        v.check_finite("amplitude", a)
-        object.__setattr__(self, "omega", w)
-        object.__setattr__(self, "amplitude", v.freeze(a))
-
-    def __repr__(self) -> str:
-        a = float(self.amplitude) if self.amplitude.ndim == 0 else np.array2string(self.amplitude, precision=4)
-        return f"Sinusoid(omega={self.omega:.6g}, amplitude={a})"
-
-    def _vector(self, p: int) -> np.ndarray:
-        a = self.amplitude
-        if a.ndim == 0:
-            if p != 1:
-                raise DimensionError(
-                    f"Sinusoid amplitude must have shape ({p},) (a direction in input space) for p = {p} inputs; "
-                    "got a scalar"
-                )
-            return a.reshape(1)
-        if a.shape != (p,):
-            raise DimensionError(f"Sinusoid amplitude must have shape ({p},) for p = {p} inputs; got shape {a.shape}")
-        return a
-
-    def _lines(self, p: int) -> list[tuple[float, np.ndarray]]:
-        return [(self.omega, self._vector(p))]
-
-    def _covariance(self, p: int) -> np.ndarray:
-        a = self._vector(p)
-        return 0.5 * np.outer(a, a)
-
-    def _hidden_covariance(self, rnn: LinearRNN) -> np.ndarray:
-        c = _transfer(rnn, np.eye(rnn.n_hidden), rnn.U @ self._vector(rnn.n_inputs)[:, None], np.array([self.omega]))
-        c = c[0, :, 0]
-        return 0.5 * np.real(np.outer(c, c.conj()))
-
-    def _sample(self, steps: int, batch: int, p: int, gen: np.random.Generator) -> np.ndarray:
-        phi = gen.uniform(0.0, 2.0 * np.pi, batch)
-        t = np.arange(1, steps + 1)
-        return np.cos(self.omega * t[None, :] + phi[:, None])[:, :, None] * self._vector(p)
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class WhiteNoise(_InputSpectrum):
-    r"""Gaussian white noise on the inputs: a flat spectrum ``S(omega) = Sigma``.
-
-    Parameters
-    ----------
-    variance : float or array_like, shape (p, p)
-        A scalar ``s`` means ``s I``: independent inputs of equal variance. A matrix is the covariance
-        ``Sigma`` of ``x_t`` (symmetric PSD).
-
-    Examples
-    --------
-    >>> from rnnss.frequency import WhiteNoise
-    >>> WhiteNoise(0.5)
-    WhiteNoise(variance=0.5)
-    """
-
-    variance: Any = 1.0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "variance", _as_variance("variance", self.variance))
-
-    def __repr__(self) -> str:
-        s = float(self.variance) if self.variance.ndim == 0 else np.array2string(self.variance, precision=4)
-        return f"WhiteNoise(variance={s})"
-
-    def _density(self, omega: np.ndarray, p: int) -> np.ndarray:
-        return np.broadcast_to(_input_cov("variance", self.variance, p), (len(omega), p, p)).astype(complex)
-
-    def _covariance(self, p: int) -> np.ndarray:
-        return _input_cov("variance", self.variance, p).copy()
-
-    def _hidden_covariance(self, rnn: LinearRNN) -> np.ndarray:
-        U = rnn.U
-        S = _solve_stein(rnn.W, U @ _input_cov("variance", self.variance, rnn.n_inputs) @ U.T)
-        return 0.5 * (S + S.T)
-
-    def _sample(self, steps: int, batch: int, p: int, gen: np.random.Generator) -> np.ndarray:
-        L = _psd_sqrt(_input_cov("variance", self.variance, p))
-        return gen.standard_normal((batch, steps, p)) @ L.T
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class ARNoise(_InputSpectrum):
-    r"""A stationary autoregressive process on every input: ``x_t = sum_k phi_k x_{t-k} + e_t``, ``e_t ~ N(0, Sigma)``.
-
-    Spectral density ``S(omega) = Sigma / |1 - sum_k phi_k e^{-i omega k}|^2``: with ``phi_1 > 0``
-    low-pass ("red") noise, with ``phi_1 < 0`` high-pass ("blue").
-
-    Parameters
-    ----------
-    coeffs : array_like, shape (q,)
-        ``phi_1 .. phi_q``, shared by all inputs; the roots of ``1 - sum phi_k z^{-k}`` must lie inside
-        the unit circle (a stationary process).
-    variance : float or array_like, shape (p, p)
-        Innovation variance ``Sigma`` (a scalar ``s`` means ``s I``: independent inputs).
-
-    Raises
-    ------
-    NotStableError
-        If the coefficients do not define a stationary process.
-
-    Examples
-    --------
-    >>> from rnnss.frequency import ARNoise
-    >>> ARNoise([0.9], 0.19)  # an AR(1) of unit variance
-    ARNoise(coeffs=[0.9], variance=0.19)
-    """
-
-    coeffs: Any
-    variance: Any = 1.0
-
-    def __post_init__(self) -> None:
-        phi = v.as_vector("coeffs", self.coeffs, None)
-        object.__setattr__(self, "coeffs", v.freeze(phi))
-        object.__setattr__(self, "variance", _as_variance("variance", self.variance))
-        if phi.size:
-            rho = float(np.max(np.abs(np.linalg.eigvals(self._companion()))))
-            if rho >= 1:
-                raise NotStableError(
-                    f"ARNoise coeffs must define a stationary process (roots of 1 - sum phi_k z^-k inside the unit "
-                    f"circle); the largest root has modulus {rho:.6g} >= 1"
-                )
-
-    def __repr__(self) -> str:
-        s = float(self.variance) if self.variance.ndim == 0 else np.array2string(self.variance, precision=4)
-        return f"ARNoise(coeffs={np.array2string(self.coeffs, precision=6, separator=', ')}, variance={s})"
-
-    def _companion(self) -> np.ndarray:
-        q = len(self.coeffs)
-        F = np.zeros((q, q))
-        F[0] = self.coeffs
-        F[1:, :-1] = np.eye(q - 1)
-        return F
-
-    def _gain2(self, omega: np.ndarray) -> np.ndarray:
-        k = np.arange(1, len(self.coeffs) + 1)
-        return 1.0 / np.abs(1.0 - np.exp(-1j * np.outer(omega, k)) @ self.coeffs) ** 2
-
-    def _density(self, omega: np.ndarray, p: int) -> np.ndarray:
-        return self._gain2(omega)[:, None, None] * _input_cov("variance", self.variance, p)
-
-    def _unit_variance(self) -> float:
-        """Variance of the AR process driven by unit innovations (``gamma_0 / Sigma``)."""
-        if not self.coeffs.size:
-            return 1.0
-        e1 = np.zeros((len(self.coeffs), 1))
-        e1[0] = 1.0
-        return float(_solve_stein(self._companion(), e1 @ e1.T)[0, 0])
-
-    def _covariance(self, p: int) -> np.ndarray:
-        return self._unit_variance() * _input_cov("variance", self.variance, p)
-
-    def _hidden_covariance(self, rnn: LinearRNN) -> np.ndarray:
-        # Joint state [h_t; s_t] with the companion state s_t = (a_t, .., a_{t-q+1}) (x) I_p and x_t = a_t
-        # acting in the same step: h_t = W h_{t-1} + U (F s_{t-1} + G e_t), s_t = F s_{t-1} + G e_t.
-        n, p, q = rnn.n_hidden, rnn.n_inputs, len(self.coeffs)
-        Sigma = _input_cov("variance", self.variance, p)
-        if q == 0:
-            S = _solve_stein(rnn.W, rnn.U @ Sigma @ rnn.U.T)
-            return 0.5 * (S + S.T)
-        F = np.kron(self._companion(), np.eye(p))
-        G = np.zeros((q * p, p))
-        G[:p] = np.eye(p)
-        A = np.block([[rnn.W, rnn.U @ F[:p]], [np.zeros((q * p, n)), F]])
-        B = np.concatenate([rnn.U, G])
-        S = _solve_stein(A, B @ Sigma @ B.T)[:n, :n]
-        return 0.5 * (S + S.T)
-
-    def _sample(self, steps: int, batch: int, p: int, gen: np.random.Generator) -> np.ndarray:
-        L = _psd_sqrt(_input_cov("variance", self.variance, p))
-        e = gen.standard_normal((batch, steps, p)) @ L.T
-        q = len(self.coeffs)
-        if q == 0:
-            return e
-        # Start the companion state in its stationary law (drawn after the innovations).
-        Fc = self._companion()
-        Sq = _solve_stein(Fc, np.eye(q)[:, :1] @ np.eye(q)[:1])
-        s = np.einsum("qr,brp->bqp", _psd_sqrt(0.5 * (Sq + Sq.T)), gen.standard_normal((batch, q, p)) @ L.T)
-        x = np.empty((batch, steps, p))
-        for t in range(steps):
-            new = np.einsum("q,bqp->bp", self.coeffs, s) + e[:, t]
-            s = np.concatenate([new[:, None], s[:, :-1]], axis=1)
-            x[:, t] = new
-        return x
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class PSD(_InputSpectrum):
-    r"""A stationary input process given by its spectral density, evaluated by a callable.
-
-    Variances through a network are obtained by adaptive quadrature (``scipy.integrate.quad_vec``,
-    absolute and relative tolerance 1e-12) of ``H S H^*`` over ``[0, pi]``: exact rational spectra
-    (:class:`WhiteNoise`, :class:`ARNoise`) use Lyapunov equations instead.
-
-    Parameters
-    ----------
-    density : callable
-        ``density(omega) -> S``: for ``omega`` of shape (K,) in ``[0, pi]`` (rad/sample) return shape
-        (K,) (then ``S(omega) I``: independent inputs with equal spectra) or (K, p, p) (Hermitian PSD
-        cross-spectra). Two-sided normalisation: the variance is ``(1/2pi) int_{-pi}^{pi} S``, so white
-        noise of variance ``s`` is ``S = s``. The density of a real process is even, so only
-        ``[0, pi]`` is ever requested (other frequencies are folded into it).
-    breakpoints : array_like, shape (k,), optional
-        Frequencies in ``(0, pi)`` where the density is not smooth (kinks, steps), passed to the quadrature.
-
-    Examples
-    --------
-    >>> import numpy as np, rnnss
-    >>> from rnnss.frequency import PSD, response_covariance
-    >>> band = PSD(lambda w: np.where(np.abs(w - 1.0) < 0.1, 5.0, 0.0), breakpoints=[0.9, 1.1])
-    >>> round(float(response_covariance(rnnss.LinearRNN(W=0.0, U=[[1.0]]), band)[0, 0]), 10)
-    0.3183098862
-    """
-
-    density: Callable[[np.ndarray], Any]
-    breakpoints: Any = None
-
-    def __post_init__(self) -> None:
-        if not callable(self.density):
-            raise TypeError(f"PSD density must be a callable omega -> S(omega); got {type(self.density).__name__}")
-        bp = np.zeros(0) if self.breakpoints is None else v.as_vector("breakpoints", self.breakpoints, None)
-        if np.any((bp <= 0) | (bp >= np.pi)):
-            raise ValueError("PSD breakpoints must lie in (0, pi)")
-        object.__setattr__(self, "breakpoints", v.freeze(np.sort(bp)))
-
-    @classmethod
-    def from_samples(cls, omega: ArrayLike, values: ArrayLike) -> PSD:
-        """A scalar density given by samples on ``[0, pi]``, linearly interpolated between them.
-
-        Parameters
-        ----------
-        omega : array_like, shape (k,)
-            Increasing frequencies in rad/sample; they must start at 0 and end at ``pi``.
-        values : array_like, shape (k,)
-            Non-negative density values (two-sided normalisation, as for :class:`PSD`).
-
-        Returns
-        -------
-        PSD
-            The piecewise-linear density, with the sample frequencies as quadrature breakpoints.
-        """
-        w = v.as_vector("omega", omega, None)
-        s = v.as_vector("values", values, len(w))
-        if len(w) < 2 or w[0] != 0.0 or w[-1] != np.pi or np.any(np.diff(w) <= 0):
-            raise ValueError("PSD.from_samples needs increasing omega from 0 to pi (at least two samples)")
-        if np.any(s < 0):
-            raise ValueError(f"PSD values must be non-negative; got min {s.min():.3g}")
-        w.setflags(write=False)
-        s.setflags(write=False)
-        return cls(lambda x: np.interp(np.abs(x), w, s), breakpoints=w[1:-1])
-
-    def __repr__(self) -> str:
-        return f"PSD(density={getattr(self.density, '__name__', 'callable')}, breakpoints={len(self.breakpoints)})"
-
-    def _density(self, omega: np.ndarray, p: int) -> np.ndarray:
-        # A real process has a 2 pi-periodic, even density: fold every omega into [0, pi].
-        S = np.asarray(self.density(np.abs(np.mod(omega + np.pi, 2.0 * np.pi) - np.pi)))
-        K = len(omega)
-        if S.shape == (K,):
-            S = S[:, None, None] * np.eye(p)
-        elif S.shape != (K, p, p):
-            raise DimensionError(f"PSD density must return shape ({K},) or ({K}, {p}, {p}); got shape {S.shape}")
-        if not np.all(np.isfinite(S)):
-            raise ValueError("PSD density returned non-finite values")
-        diag = np.real(np.diagonal(S, axis1=1, axis2=2))
-        if np.any(diag < 0):
-            raise ValueError(f"PSD density must be non-negative; got a diagonal value {diag.min():.3g}")
-        return S.astype(complex)
-
-    def _integrate(self, f: Callable[[float], np.ndarray]) -> np.ndarray:
-        points = list(self.breakpoints) or None
-        import scipy.integrate  # lazily: only PSD inputs given as functions need quadrature
-
-        val, _ = scipy.integrate.quad_vec(f, 0.0, np.pi, epsabs=_QUAD_TOL, epsrel=_QUAD_TOL, points=points, limit=2000)
-        return np.real(val) / np.pi  # (1/2pi) int_{-pi}^{pi} = (1/pi) Re int_0^pi for a real process
-
-    def _covariance(self, p: int) -> np.ndarray:
-        return self._integrate(lambda w: self._density(np.array([w]), p)[0])
-
-    def _hidden_covariance(self, rnn: LinearRNN) -> np.ndarray:
-        schur = scipy.linalg.schur(rnn.W, output="complex")
-
-        def f(w: float) -> np.ndarray:
-            Hh = _transfer(rnn, np.eye(rnn.n_hidden), rnn.U, np.array([w]), schur)[0]
-            return Hh @ self._density(np.array([w]), rnn.n_inputs)[0] @ Hh.conj().T
-
-        S = self._integrate(f)
-        return 0.5 * (S + S.T)
-
-
-# -- power spectra and variances ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, repr=False)
-class Spectrum:
-    r"""A power spectrum: a continuous cross-spectral density plus spectral lines.
-
-    Normalisation (two-sided, per sample): the covariance of the process is
-
-    .. math:: \Sigma = \frac{1}{2\pi}\int_{-\pi}^{\pi} S(\omega)\,d\omega + \sum_l P_l ,
-
-    so white noise of variance ``s`` has ``S = s``. In physical units (``dt`` in seconds) the one-sided
-    density per Hz is ``2 dt S(2 pi f dt)`` on ``0 <= f <= 1 / (2 dt)``.
-
-    Attributes
-    ----------
-    omega : ndarray, shape (K,)
-        Frequencies in rad/sample.
-    density : ndarray, shape (K, d, d), complex
-        Cross-spectral density matrix ``S(omega)`` (Hermitian PSD) of the continuous part.
-    line_omega : ndarray, shape (L,)
-        Frequencies in ``[0, pi]`` of the spectral lines (sinusoids); each stands for the pair ``+-omega``.
-    line_power : ndarray, shape (L, d, d)
-        Covariance ``P_l`` contributed by each line (both halves of the pair): ``Re(c c^*) / 2`` for the
-        complex amplitude ``c`` of the sinusoid in this signal.
-    target : str
-        ``"input"``, ``"hidden"`` or ``"output"``.
-    dt : float
-        Sampling interval, for :attr:`frequency`.
-    """
-
-    omega: np.ndarray
-    density: np.ndarray
-    line_omega: np.ndarray
-    line_power: np.ndarray
-    target: str
-    dt: float
-
-    @property
-    def auto(self) -> np.ndarray:
-        """Auto-spectra ``S_ii(omega)`` of every channel, shape (K, d)."""
-        return np.real(np.diagonal(self.density, axis1=1, axis2=2)).copy()
-
-    @property
-    def total(self) -> np.ndarray:
-        """``tr S(omega)``, the density of the summed power of all channels, shape (K,)."""
-        return np.real(np.trace(self.density, axis1=1, axis2=2))
-
-    @property
-    def frequency(self) -> np.ndarray:
-        """Frequencies in cycles per unit of ``dt``: ``omega / (2 pi dt)``."""
-        return self.omega / (2.0 * np.pi * self.dt)
-
-    def __repr__(self) -> str:
-        K, d, _ = self.density.shape
-        lines = ", ".join(f"{w:.4g}: {np.trace(P):.4g}" for w, P in zip(self.line_omega, self.line_power, strict=True))
-        shown = f" {{omega: power}} = {{{lines}}}" if lines else ""
-        return f"Spectrum(target={self.target!r}, d={d}, K={K} frequencies, {len(self.line_omega)} line(s){shown})"
-
-
-_TARGETS_IN = ("output", "hidden", "input")
-
-
-def power_spectrum(
-    rnn: LinearRNN,
-    omega: ArrayLike,
-    inputs: Any = None,
-    *,
-    target: str = "output",
-    noise: bool = True,
-    hz: bool = False,
-) -> Spectrum:
-    r"""The power spectrum of the input, hidden state or output when the network is driven by stationary inputs.
-
-    For independent input components with spectra ``S_x`` (continuous) and sinusoids ``a_l cos(omega_l t
-    + phi)`` (lines), and the model's own noise,
-
-    .. math::
-
-        S_h(\omega) &= H_h S_x H_h^* + H_\eta Q H_\eta^*, \qquad
-        H_h(z) = (I - W z^{-1})^{-1} U,\; H_\eta(z) = (I - W z^{-1})^{-1}, \\
-        S_y(\omega) &= V S_h(\omega) V^\top + R, \qquad
-        P_l = \tfrac12 \operatorname{Re}(c_l c_l^*),\; c_l = H(e^{i\omega_l}) a_l .
-
-    Parameters
-    ----------
-    rnn : LinearRNN
-        A network with stable ``W`` (for ``target="input"`` only its number of inputs is used).
-    omega : array_like, shape (K,)
-        Frequencies in rad/sample (or cycles per unit of ``dt`` with ``hz=True``).
-    inputs : Sinusoid, WhiteNoise, ARNoise, PSD or list of them, optional
-        Independent, zero-mean components of the input ``x_t`` (summed). ``None``: no input, only the
-        model noise.
-    target : {"output", "hidden", "input"}
-        Which signal's spectrum to return.
-    noise : bool, default True
-        Include the process noise ``Q`` (and for the output the observation noise ``R``).
-    hz : bool, default False
-        Read ``omega`` as cycles per unit of ``rnn.dt``.
-
-    Returns
-    -------
-    Spectrum
-        Density of shape (K, d, d) (``d`` = p, n or m) and the spectral lines.
-
-    Raises
-    ------
-    NotStableError
-        If ``W`` is not stable (no stationary spectrum exists) and ``target`` is not ``"input"``.
-    TypeError
-        If ``inputs`` holds something other than the spectrum records.
-    ValueError
-        If ``omega`` is not finite or not 1-D, ``target`` is unknown, or the network has no inputs but
-        ``inputs`` is given.
-
-    Examples
-    --------
-    >>> import numpy as np, rnnss
-    >>> from rnnss.frequency import WhiteNoise, power_spectrum
-    >>> rnn = rnnss.LinearRNN(W=0.5, U=[[1.0]])
-    >>> S = power_spectrum(rnn, [0.0, np.pi], WhiteNoise(1.0), target="hidden")
-    >>> S.auto[:, 0]  # 1 / |1 - 0.5 e^{-i omega}|^2
-    array([4.        , 0.44444444])
-    """
-    rnn = _check_rnn(rnn)
-    if target not in _TARGETS_IN:
-        raise ValueError(f"target must be 'output', 'hidden' or 'input'; got {target!r}")
-    comps = _components(inputs, "inputs")
-    _need_inputs(rnn, comps)
-    w = _omega(rnn, omega, hz)
-    p, K = rnn.n_inputs, len(w)
-    Sx = sum((c._density(w, p) for c in comps), np.zeros((K, p, p), dtype=complex))
-    lines = [ln for c in comps for ln in c._lines(p)]
-    line_w = np.array([ln[0] for ln in lines], dtype=float)
-    if target == "input":
-        P = np.array([0.5 * np.outer(a, a) for _, a in lines]).reshape(len(lines), p, p)
-        return Spectrum(w, Sx, line_w, P, target, rnn.dt)
-    _require_stable(rnn, "a power spectrum")
-    C = _target_matrix(rnn, target)
-    d, n = C.shape[0], rnn.n_hidden
-    L = _psd_sqrt(rnn.Q) if noise else np.zeros((n, 0))
-    schur = scipy.linalg.schur(rnn.W, output="complex")
-    H = _transfer(rnn, C, np.concatenate([rnn.U, L], axis=1), w, schur)  # (K, d, p + n)
-    Hx, Hq = H[:, :, :p], H[:, :, p:]
-    S = Hx @ Sx @ np.conj(np.swapaxes(Hx, 1, 2)) + Hq @ np.conj(np.swapaxes(Hq, 1, 2))
-    if noise and target == "output":
-        S = S + rnn.R
-    P = np.zeros((len(lines), d, d))
-    for i, (wl, a) in enumerate(lines):
-        c = _transfer(rnn, C, rnn.U @ a[:, None], np.array([wl]), schur)[0, :, 0]
-        P[i] = 0.5 * np.real(np.outer(c, c.conj()))
-    return Spectrum(w, S, line_w, P, target, rnn.dt)
-
-
-def response_covariance(
-    rnn: LinearRNN, inputs: Any = None, *, target: str = "output", noise: bool = True
-) -> np.ndarray:
-    r"""The stationary covariance of the input, hidden state or output under stationary inputs, analytically.
-
-    Each independent component contributes exactly: white noise ``Sigma`` through the discrete Lyapunov
-    equation ``S = W S W^T + U Sigma U^T``; an AR input through the Lyapunov equation of the network
-    augmented with the AR companion state; a sinusoid through its response amplitude
-    (``Re(c c^*) / 2``); a :class:`PSD` by quadrature of ``H_h S_x H_h^*``. The model noise adds
-    ``S = W S W^T + Q`` (hidden) and ``R`` (output). This is Parseval's theorem in closed form: the result
-    equals ``(1/2pi) int S(omega) d omega + sum of line powers`` of :func:`power_spectrum`.
-
-    Parameters
-    ----------
-    rnn : LinearRNN
-        A network with stable ``W``.
-    inputs : Sinusoid, WhiteNoise, ARNoise, PSD or list of them, optional
-        Independent zero-mean input components (``None``: only the model noise).
-    target : {"output", "hidden", "input"}
-        Covariance of ``y`` (m, m), ``h`` (n, n) or of the input ``x`` itself (p, p).
-    noise : bool, default True
-        Include ``Q`` and ``R``.
-
-    Returns
-    -------
-    ndarray, shape (d, d)
-        The symmetric PSD covariance.
-
-    Raises
-    ------
-    NotStableError
-        If ``W`` is not stable and ``target`` is not ``"input"``.
-    TypeError
-        If ``inputs`` holds something other than the spectrum records.
-    ValueError
-        If ``target`` is unknown, or the network has no inputs but ``inputs`` is given.
-
-    Examples
-    --------
-    >>> import rnnss
-    >>> from rnnss.frequency import WhiteNoise, response_covariance
-    >>> rnn = rnnss.LinearRNN(W=0.8, U=[[1.0]], Q=0.5, R=0.1)
-    >>> round(float(response_covariance(rnn, WhiteNoise(1.0))[0, 0]), 12)  # 1.5 / 0.36 + 0.1
-    4.266666666667
-    """
-    rnn = _check_rnn(rnn)
-    if target not in _TARGETS_IN:
-        raise ValueError(f"target must be 'output', 'hidden' or 'input'; got {target!r}")
-    comps = _components(inputs, "inputs")
-    _need_inputs(rnn, comps)
-    if target == "input":
-        p = rnn.n_inputs
-        return sum((c._covariance(p) for c in comps), np.zeros((p, p)))
-    _require_stable(rnn, "a stationary covariance")
-    n = rnn.n_hidden
-    S = np.zeros((n, n))
-    for c in comps:
-        S = S + c._hidden_covariance(rnn)
-    if noise and np.any(rnn.Q):
-        SQ = _solve_stein(rnn.W, rnn.Q)
-        S = S + 0.5 * (SQ + SQ.T)
-    C = _target_matrix(rnn, target)
-    out = C @ S @ C.T
-    if noise and target == "output":
-        out = out + rnn.R
-    return 0.5 * (out + out.T)
-
-
-# -- signal-to-noise ratio ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, repr=False)
-class SNRGain:
-    """Signal-to-noise ratios at the input and in the network, and their ratio. ``float(result)`` is :attr:`gain`.
-
-    Powers are summed over channels (traces of covariances).
-
-    Attributes
-    ----------
-    gain : float
-        ``output_snr / input_snr``.
-    gain_db : float
-        ``10 log10(gain)``.
-    input_snr : float
-        Signal power over noise power of the input ``x``.
-    output_snr : float
-        The same in the target (hidden state or output); the model's noise counts as noise.
-    per_unit_snr : ndarray, shape (d,)
-        SNR of every hidden unit (or output) separately.
-    signal_power_in, noise_power_in : float
-        ``tr Cov`` of the signal and noise parts of the input.
-    signal_power_out, noise_power_out : float
-        ``tr Cov`` of the signal and noise parts of the target.
-    target : str
-        ``"output"`` or ``"hidden"``.
-    """
-
-    gain: float
-    gain_db: float
-    input_snr: float
-    output_snr: float
-    per_unit_snr: np.ndarray
-    signal_power_in: float
-    noise_power_in: float
-    signal_power_out: float
-    noise_power_out: float
-    target: str
-
-    def __float__(self) -> float:
-        return self.gain
-
-    def __repr__(self) -> str:
-        return (
-            f"SNRGain(gain={self.gain:.6g} ({self.gain_db:+.2f} dB): SNR {self.input_snr:.4g} at the input -> "
-            f"{self.output_snr:.4g} in the {self.target})"
-        )
-
-
-def _snr_check(comps_sig: list, comps_noise: list) -> None:
-    if not comps_sig:
-        raise ValueError("signal must describe at least one input component")
-    if not comps_noise:
-        raise ValueError("noise must describe at least one input component (the input SNR is infinite otherwise)")
-
-
-def snr_gain(rnn: LinearRNN, signal: Any, noise: Any, *, target: str = "output", model_noise: bool = True) -> SNRGain:
-    r"""Analytic signal-to-noise ratio at the input and in the hidden state or output: the gain of the filter.
-
-    The input is ``x_t = s_t + n_t`` with independent zero-mean ``signal`` and ``noise`` processes. By
-    linearity the target splits into a signal part and a noise part (the model noise ``Q``, ``R`` is
-    added to the latter), and
-
-    .. math::
-
-        \mathrm{SNR}_{in} = \frac{\operatorname{tr}\Sigma_s}{\operatorname{tr}\Sigma_n}, \qquad
-        \mathrm{SNR}_{out} = \frac{\operatorname{tr} C \Sigma_{h,s} C^\top}
-                                  {\operatorname{tr}(C \Sigma_{h,n} C^\top) [+ \operatorname{tr} R]},
-
-    all covariances from :func:`response_covariance`. For a sinusoid of frequency ``omega_0`` in white
-    noise of variance ``s`` on a single input the gain is ``|H(e^{i omega_0})|^2 / ||H||_2^2``: the
-    peak gain over the mean gain, ``2 pi`` over the equivalent noise bandwidth -- the seeds' matched
-    filter in one number.
-
-    Parameters
-    ----------
-    rnn : LinearRNN
-        A network with stable ``W`` and at least one input.
-    signal : Sinusoid, WhiteNoise, ARNoise, PSD or list of them
-        The signal part of the input.
-    noise : Sinusoid, WhiteNoise, ARNoise, PSD or list of them
-        The noise part of the input (independent of the signal).
-    target : {"output", "hidden"}
-        Where to measure the output SNR.
-    model_noise : bool, default True
-        Count the model's process noise ``Q`` (and, for the output, ``R``) as noise.
-
-    Returns
-    -------
-    SNRGain
-        Input and output SNR, their ratio, and the powers.
-
-    Raises
-    ------
-    NotStableError
-        If ``W`` is not stable.
-    ValueError
-        If ``signal`` or ``noise`` is empty, or either has zero power at the input, or the noise has
-        zero power in the target.
-
-    Examples
-    --------
-    >>> from rnnss.frequency import Sinusoid, WhiteNoise, resonator, snr_gain
-    >>> res = resonator(0.5, radius=0.95)
-    >>> g = snr_gain(res, Sinusoid(0.5, 1.0), WhiteNoise(1.0))
-    >>> round(g.input_snr, 6), round(g.gain, 3)
-    (0.5, 19.556)
-    """
-    rnn = _check_rnn(rnn)
-    if target not in _TARGETS:
-        raise ValueError(f"target must be 'output' or 'hidden'; got {target!r}")
-    sig, nse = _components(signal, "signal"), _components(noise, "noise")
-    _snr_check(sig, nse)
-    _need_inputs(rnn, sig + nse)
-    ps_in = float(np.trace(response_covariance(rnn, sig, target="input")))
-    pn_in = float(np.trace(response_covariance(rnn, nse, target="input")))
-    if pn_in <= 0:
-        raise ValueError("noise has zero power at the input: the input SNR is infinite")
-    Ss = response_covariance(rnn, sig, target=target, noise=False)
-    Sn = response_covariance(rnn, nse, target=target, noise=model_noise)
-    ps_out, pn_out = float(np.trace(Ss)), float(np.trace(Sn))
-    if pn_out <= 0:
-        raise ValueError(f"the noise does not reach the {target} (zero noise power there): the SNR is infinite")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_unit = np.diag(Ss) / np.diag(Sn)
-    snr_in, snr_out = ps_in / pn_in, ps_out / pn_out
-    if snr_in <= 0:
-        raise ValueError("signal has zero power at the input: the SNR gain is undefined")
-    gain = snr_out / snr_in
-    gain_db = float(10.0 * np.log10(gain)) if gain > 0 else float("-inf")
-    return SNRGain(gain, gain_db, snr_in, snr_out, per_unit, ps_in, pn_in, ps_out, pn_out, target)
-
-
-@dataclass(frozen=True, repr=False)
-class MonteCarloSNR:
-    """Monte Carlo estimate of the SNR gain with a standard error from independent runs; ``float(result)`` is the gain.
-
-    Attributes
-    ----------
-    gain : float
-        ``(sum of output signal power / sum of output noise power) / (same at the input)`` over runs and
-        the measured window (a ratio of pooled powers, bias ``O(1 / (n_runs T))``).
-    standard_error : float
-        Jackknife standard error of :attr:`gain` over the independent runs.
-    ci : tuple of float
-        Normal confidence interval ``gain +- z * standard_error``.
-    confidence : float
-        Level of ``ci``.
-    input_snr, output_snr : float
-        The pooled measured SNRs.
-    analytic : SNRGain
-        :func:`snr_gain` for the same setting.
-    n_runs : int
-        Independent sequences (each with fresh signal phase, input noise and model noise).
-    T : int
-        Length of each.
-    window : tuple of int
-        ``(start, stop)``: the steps averaged over (the first ``burn_in`` are dropped).
-    """
-
-    gain: float
-    standard_error: float
-    ci: tuple
-    confidence: float
-    input_snr: float
-    output_snr: float
-    analytic: SNRGain
-    n_runs: int
-    T: int
-    window: tuple
-
-    @property
-    def z_score(self) -> float:
-        """``(gain - analytic gain) / standard_error``."""
-        return (self.gain - self.analytic.gain) / self.standard_error
-
-    @property
-    def contains_analytic(self) -> bool:
-        """Whether the analytic gain lies in :attr:`ci`."""
-        return self.ci[0] <= self.analytic.gain <= self.ci[1]
-
-    def __float__(self) -> float:
-        return self.gain
-
-    def __repr__(self) -> str:
-        lo, hi = self.ci
-        return (
-            f"MonteCarloSNR(gain={self.gain:.5g} +- {self.standard_error:.2g}, {self.confidence:.0%} CI "
-            f"[{lo:.5g}, {hi:.5g}], analytic {self.analytic.gain:.5g} (z = {self.z_score:+.2f}); "
-            f"{self.n_runs} runs x T={self.T})"
-        )
-
-
-def snr_gain_mc(
-    rnn: LinearRNN,
-    signal: Any,
-    noise: Any,
-    T: int,
-    n_runs: int,
-    *,
-    target: str = "output",
-    model_noise: bool = True,
-    burn_in: int | None = None,
-    confidence: float = 0.95,
-    rng: Any = None,
-) -> MonteCarloSNR:
-    """Measure the SNR gain by simulation, with an honest standard error, to check :func:`snr_gain`.
-
-    Draws ``n_runs`` independent input paths of the signal and of the noise (``sample`` of the records),
-    runs :func:`rnnss.simulate` on each separately -- the network is linear, so the response to
-    ``s + n`` is the sum of the two, and the biases are removed -- and pools the powers over the window
-    ``[burn_in, T)``. The standard error is the jackknife over runs, which are independent.
-
-    Parameters
-    ----------
-    rnn : LinearRNN
-        A network with stable ``W``.
-    signal, noise : Sinusoid, WhiteNoise, ARNoise or list of them
-        As for :func:`snr_gain` (a :class:`PSD` cannot be sampled).
-    T : int
-        Steps per run, including the burn-in.
-    n_runs : int
-        Independent runs (>= 2).
-    target : {"output", "hidden"}
-        Where to measure.
-    model_noise : bool, default True
-        Simulate the model noise ``Q``, ``R`` (and count it as noise).
-    burn_in : int, optional
-        Steps dropped at the start (the simulation starts from ``h = 0``). Default: until the slowest
-        mode has decayed to 1e-8, ``ceil(log(1e-8) / log rho(W))``.
-    confidence : float, default 0.95
-        Level of the confidence interval.
-    rng : numpy.random.Generator or int, optional
-        Random source. Draw order: signal paths, noise paths, model noise.
-
-    Returns
-    -------
-    MonteCarloSNR
-        Measured gain, its standard error and the analytic value.
-
-    Raises
-    ------
-    TypeError
-        If a component cannot be sampled (:class:`PSD`).
-    ValueError
-        If ``T <= burn_in``, ``n_runs < 2`` or ``confidence`` is not in (0, 1); and as :func:`snr_gain`.
-
-    Examples
-    --------
-    >>> from rnnss.frequency import Sinusoid, WhiteNoise, resonator, snr_gain_mc
-    >>> res = resonator(0.5, radius=0.9)
-    >>> mc = snr_gain_mc(res, Sinusoid(0.5), WhiteNoise(1.0), T=1000, n_runs=20, rng=1)
-    >>> abs(mc.z_score) < 3
-    True
-    """
-    rnn = _check_rnn(rnn)
-    analytic = snr_gain(rnn, signal, noise, target=target, model_noise=model_noise)
-    T = v.as_int("T", T, minimum=2)
-    n_runs = v.as_int("n_runs", n_runs, minimum=2)
-    confidence = v.as_float("confidence", confidence)
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1); got {confidence}")
-    if burn_in is None:
-        rho = spectral_radius(rnn)
-        burn_in = 0 if rho == 0 else math.ceil(math.log(1e-8) / math.log(rho))
-    burn_in = v.as_int("burn_in", burn_in, minimum=0)
-    if T <= burn_in:
-        raise ValueError(f"T must exceed burn_in = {burn_in} to leave a window to average over; got T = {T}")
-    gen = v.as_rng(rng)
-    p = rnn.n_inputs
-    sig, nse = _components(signal, "signal"), _components(noise, "noise")
-    xs = sum(c._sample(T, n_runs, p, gen) for c in sig)
-    xn = sum(c._sample(T, n_runs, p, gen) for c in nse)
-    base = dataclasses.replace(rnn, b=None, d=None, h0=None, P0=None)  # fluctuations only, from h = 0
-    ts = simulate(base, x=xs, noise=False)
-    tn = simulate(base, x=xn, noise=model_noise, rng=gen)
-    pick = (lambda tr: tr.h) if target == "hidden" else (lambda tr: tr.y)
-    win = slice(burn_in, T)
-
-    def power(a: np.ndarray) -> np.ndarray:
-        return np.sum(a[:, win] ** 2, axis=-1).mean(axis=1)  # (runs,)
-
-    P = np.stack([power(xs), power(xn), power(pick(ts)), power(pick(tn))])  # (4, runs)
-
-    def estimate(tot: np.ndarray) -> float:
-        return (tot[2] / tot[3]) / (tot[0] / tot[1])
-
-    total = P.sum(axis=1)
-    gain = estimate(total)
-    loo = np.array([estimate(total - P[:, b]) for b in range(n_runs)])
-    se = float(math.sqrt((n_runs - 1) / n_runs * np.sum((loo - loo.mean()) ** 2)))
-    zq = NormalDist().inv_cdf(0.5 + confidence / 2)
-    return MonteCarloSNR(
-        gain=float(gain),
-        standard_error=se,
-        ci=(gain - zq * se, gain + zq * se),
-        confidence=confidence,
-        input_snr=float(total[0] / total[1]),
-        output_snr=float(total[2] / total[3]),
-        analytic=analytic,
-        n_runs=n_runs,
-        T=T,
-        window=(burn_in, T),
-    )
-
-
-# -- design ----------------------------------------------------------------------------------------------
-
-
-def _radius_from_bandwidth(bandwidth: float) -> float:
-    # Half power of 1 / |1 - r e^{i delta}|^2 at delta = B/2: (1 - r)^2 = 2 r (1 - cos(B/2)); take the root < 1.
-    c = 1.0 - math.cos(bandwidth / 2.0)
-    return 1.0 + c - math.sqrt(c * (2.0 + c))
-
-
-def resonator(
-    omega0: float,
-    *,
-    radius: float | None = None,
-    bandwidth: float | None = None,
-    normalize: bool = False,
-    Q: Any = None,
-    R: Any = None,
-    dt: float = 1.0,
-) -> LinearRNN:
-    r"""A two-unit resonator tuned to ``omega0``: the seeds' ``h_t = (alpha A) h_{t-1} + alpha x_t``.
-
-    ``A`` is the rotation by ``omega0``, so ``W = alpha A`` has the poles ``alpha e^{+-i omega0}``: the
-    hidden state is a damped oscillation that a sinusoid at ``omega0`` keeps driving in phase. The
-    scalar input enters the first unit with weight ``alpha`` (``U = alpha e_1``); the output is the
-    whole hidden state (``V = I``).
-
-    ``alpha`` (the pole radius) sets the bandwidth. Each pole contributes the factor
-    ``1 / (1 - alpha e^{i omega0} z^{-1})``, whose full width at half power is
-
-    .. math:: B = 2 \arccos\Bigl(1 - \frac{(1-\alpha)^2}{2\alpha}\Bigr) \approx 2 (1 - \alpha),
-
-    in rad/sample (``B / (2 pi dt)`` in cycles per unit of ``dt``); the mirror pole at ``-omega0``
-    perturbs the actual peak by ``O((1 - alpha) / sin omega0)``. For a sinusoid at ``omega0`` in white
-    noise the SNR gain of the hidden state is about ``(1 + alpha) / (2 (1 - alpha)) ~ 2 / B`` (see
-    :func:`snr_gain`): the noise passes both circular modes of ``W``, the sinusoid resonates in one.
-
-    Parameters
-    ----------
-    omega0 : float
-        Resonance frequency in rad/sample, in ``[0, pi]`` (``2 pi f0 dt`` for ``f0`` in cycles per unit
-        of ``dt``).
-    radius : float, optional
-        ``alpha`` in ``(0, 1)``.
-    bandwidth : float, optional
-        ``B`` in ``(0, 2 pi)`` rad/sample, converted to ``alpha`` by the formula above. Give exactly one
-        of ``radius`` and ``bandwidth``.
-    normalize : bool, default False
-        Scale ``U`` so that the hidden-state gain at ``omega0`` is one (``||H_h(e^{i omega0})|| = 1``):
-        the tuned sinusoid keeps its amplitude. SNRs do not depend on this scale.
-    Q, R : array_like or float, optional
-        Process and observation noise of the model (as for :class:`rnnss.LinearRNN`).
-    dt : float, default 1.0
-        Sampling interval.
-
-    Returns
-    -------
-    LinearRNN
-        ``n = 2``, ``p = 1``, ``m = 2``.
-
-    Raises
-    ------
-    ValueError
-        If ``omega0``, ``radius`` or ``bandwidth`` is out of range, or not exactly one of the last two
-        is given.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from rnnss.frequency import poles, resonator
-    >>> res = resonator(np.pi / 4, radius=0.9)
-    >>> np.abs(poles(res)).round(12)
-    array([0.9, 0.9])
-    """
-    w0 = v.as_float("omega0", omega0)
-    if not 0.0 <= w0 <= np.pi:
-        raise ValueError(f"omega0 must be in [0, pi] rad/sample; got {w0!r}")
-    if (radius is None) == (bandwidth is None):
-        raise ValueError("give exactly one of radius and bandwidth")
-    if radius is not None:
-        r = v.as_float("radius", radius)
-        if not 0.0 < r < 1.0:
-            raise ValueError(f"radius must be in (0, 1) for a stable resonator; got {r!r}")
-    else:
-        bw = v.as_float("bandwidth", bandwidth)
-        if not 0.0 < bw < 2.0 * np.pi:
-            raise ValueError(f"bandwidth must be in (0, 2 pi) rad/sample; got {bw!r}")
-        r = _radius_from_bandwidth(bw)
-    c, s = math.cos(w0), math.sin(w0)
-    W = r * np.array([[c, -s], [s, c]])
-    U = np.array([[r], [0.0]])
-    rnn = LinearRNN(W=W, U=U, Q=Q, R=R, dt=dt)
-    if normalize:
-        g = float(np.linalg.norm(frequency_response(rnn, [w0], target="hidden").response[0, :, 0]))
-        rnn = dataclasses.replace(rnn, U=U / g)
-    return rnn
-
-
-@dataclass(frozen=True, repr=False)
-class OptimalFilter:
-    """The SNR-optimal causal linear RNN for a signal that is itself a linear-Gaussian RNN.
-
-    Attributes
-    ----------
-    rnn : LinearRNN
-        The filter: input ``[x_t; y_t]`` (p + m), hidden state the steady-state filtered mean (it is
-        :func:`rnnss.kalman_rnn`), read-out ``V m_t + d``: the estimate of the clean signal ``s_t = V h_t + d``.
-    input_snr : float
-        ``tr Cov(s) / tr R``: signal power over noise power in the observations.
-    output_snr : float
-        ``tr Cov(s) / E||s_hat_t - s_t||^2``: signal power over the power of the estimate's error.
-    gain : float
-        ``output_snr / input_snr``.
-    gain_db : float
-        The gain in decibels.
-    error_cov : ndarray, shape (m, m)
-        ``V P_f V^T``, the covariance of the signal estimate's error.
-    """
-
-    rnn: LinearRNN
-    input_snr: float
-    output_snr: float
-    gain: float
-    gain_db: float
-    error_cov: np.ndarray
-
-    def __repr__(self) -> str:
-        return (
-            f"OptimalFilter(SNR {self.input_snr:.4g} in y -> {self.output_snr:.4g} in the estimate; "
-            f"gain {self.gain:.4g} = {self.gain_db:+.2f} dB)"
-        )
-
-
-def snr_optimal_rnn(signal: LinearRNN) -> OptimalFilter:
-    r"""The linear RNN that recovers a linear-Gaussian signal from white noise with the best SNR.
-
-    The signal is ``s_t = V h_t + d`` with ``h_t = W h_{t-1} + U x_t + b + eta_t`` (``eta ~ N(0, Q)``); the
-    observations are ``y_t = s_t + eps_t`` with white ``eps ~ N(0, R)`` — exactly a :class:`rnnss.LinearRNN`.
-    Among all causal linear filters of ``y``, the steady-state Kalman (Wiener) filter minimises the error
-    ``E||s_hat_t - s_t||^2``, so it maximises the estimation SNR ``tr Cov(s) / E||s_hat - s||^2``. This
-    function returns that filter as a linear RNN (:func:`rnnss.kalman_rnn` with the signal read-out) and its
-    SNRs; no other linear RNN driven by ``y`` does better.
-
-    (The "SNR in the hidden state" of :func:`snr_gain` — signal-driven over noise-driven power — has no
-    finite optimum for a tone: it grows without bound as a resonator's radius tends to 1. Estimation SNR is
-    the criterion under which "optimal" is well defined.)
-
-    Parameters
-    ----------
-    signal : LinearRNN
-        The signal model with its observation noise ``R`` (positive definite) and stable ``W``.
-
-    Returns
-    -------
-    OptimalFilter
-        The filter RNN and the input/output SNRs.
-
-    Raises
-    ------
-    NotStableError
-        If ``W`` is not stable (the signal power is then undefined).
-    NotDetectableError, NotStabilizableError, NumericalError
-        As :func:`rnnss.steady_state`.
-
-    Examples
-    --------
-    >>> import rnnss
-    >>> from rnnss.frequency import snr_optimal_rnn
-    >>> opt = snr_optimal_rnn(rnnss.LinearRNN(W=0.95, Q=0.1, R=1.0))
-    >>> round(opt.input_snr, 4), round(opt.output_snr, 4)
-    (1.0256, 4.2562)
-    """
-    from .kalman import _filter_rnn, steady_state
-    from .linear import stationary_covariance
-
-    signal = _check_rnn(signal)
-    _require_stable(signal, "the signal power")
-    ss = steady_state(signal)
-    m = signal.n_outputs
-    filt = dataclasses.replace(_filter_rnn(signal, ss), V=signal.V, d=signal.d, R=np.zeros((m, m)))
-    power = float(np.trace(signal.V @ stationary_covariance(signal) @ signal.V.T))
-    err = signal.V @ ss.filtered_cov @ signal.V.T
-    snr_in, snr_out = power / float(np.trace(signal.R)), power / float(np.trace(err))
-    gain = snr_out / snr_in
-    return OptimalFilter(filt, snr_in, snr_out, gain, 10.0 * math.log10(gain), 0.5 * (err + err.T))

@@ -10,22 +10,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["save", "load", "register_model"]
+from ._model import MODEL_REGISTRY as _REGISTRY
+
+__all__ = ["save", "load"]
 
 FORMAT_VERSION = 1
-_REGISTRY: dict[str, type] = {}
-
-
-def register_model(cls: type) -> type:
-    """Class decorator: make a frozen-dataclass model saveable under its class name.
-
-    A model is saved field by field (``init=True`` fields only). Field values may be arrays, numbers,
-    strings, ``None`` and (nested) lists or tuples of those; anything else (e.g. a Python callable)
-    makes :func:`save` raise ``TypeError``. A class may define ``_save_fields(self) -> dict`` and
-    ``_from_saved(cls, dict)`` to customise this.
-    """
-    _REGISTRY[cls.__name__] = cls
-    return cls
 
 
 def _fields(model: Any) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.linalg
 
 from . import _validate as v
 from .exceptions import IllConditionedError, NotStableError, NumericalError
-from .io import register_model
+from ._linalg import psd_sqrt, solve_stein
+from ._model import Model, register_model
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
@@ -43,31 +43,9 @@ __all__ = [
 FIXED_POINT_MAX_COND = 1e12
 
 
-def _psd_sqrt(S: np.ndarray) -> np.ndarray:
-    """A factor ``L`` with ``L @ L.T == S`` for a symmetric PSD (possibly singular) ``S``."""
-    if not S.size:
-        return S.copy()
-    w, vecs = np.linalg.eigh(S)
-    return vecs * np.sqrt(np.clip(w, 0.0, None))
-
-
-def _solve_stein(A: np.ndarray, Q: np.ndarray) -> np.ndarray:
-    """The symmetric solution of the Stein (discrete Lyapunov) equation ``X = A X A^T + Q`` for stable ``A``.
-
-    scipy's solver switches to a bilinear transformation for ``n >= 10``, which loses up to four digits
-    (relative residual ~1e-12 near eigenvalues of modulus 1); one step of iterative refinement on the
-    residual restores a residual of a few ulps.
-    """
-    X = scipy.linalg.solve_discrete_lyapunov(A, Q)
-    X = 0.5 * (X + X.T)
-    R = A @ X @ A.T + Q - X
-    X = X + scipy.linalg.solve_discrete_lyapunov(A, 0.5 * (R + R.T))
-    return 0.5 * (X + X.T)
-
-
 @register_model
 @dataclass(frozen=True, eq=False, repr=False)
-class LinearRNN:
+class LinearRNN(Model):
     r"""A linear recurrent network with Gaussian noise: a discrete-time linear state-space model.
 
     .. math::
@@ -194,16 +172,7 @@ class LinearRNN:
         """Whether the spectral radius of ``W`` is below one."""
         return is_stable(self)
 
-    # -- equality and display ----------------------------------------------------------------
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, LinearRNN):
-            return NotImplemented
-        return self.dt == other.dt and all(
-            np.array_equal(getattr(self, f), getattr(other, f)) for f in _ARRAY_FIELDS
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
+    # -- display ------------------------------------------------------------------------------
     def __repr__(self) -> str:
         rho = spectral_radius(self)
         rank = lambda S: int(np.linalg.matrix_rank(S)) if S.size else 0  # noqa: E731
@@ -212,16 +181,6 @@ class LinearRNN:
             f"rho(W)={rho:.4g} {'stable' if rho < 1 else 'NOT stable'}; "
             f"rank Q={rank(self.Q)}, rank R={rank(self.R)}{'; biased' if self.has_bias else ''})"
         )
-
-    def summary(self) -> str:
-        """A multi-line text with every matrix of the model."""
-        with np.printoptions(precision=4, suppress=True, linewidth=100):
-            parts = [repr(self)]
-            for name in _ARRAY_FIELDS:
-                arr = getattr(self, name)
-                if arr.size:
-                    parts.append(f"{name} =\n{arr}")
-        return "\n".join(parts)
 
     # -- one-line conveniences over the free functions ----------------------------------------
     def simulate(self, steps: int | None = None, x: ArrayLike | None = None, **kwargs: Any) -> Trajectory:
@@ -242,54 +201,39 @@ class LinearRNN:
 
     def to_statespace(self, **kwargs: Any):
         """python-control ``StateSpace``; see :func:`rnnss.to_statespace`."""
-        from .statespace import to_statespace
+        from .interop.control import to_statespace
 
         return to_statespace(self, **kwargs)
 
     def to_dlti(self, **kwargs: Any):
         """scipy.signal ``StateSpace`` (discrete); see :func:`rnnss.to_dlti`."""
-        from .statespace import to_dlti
+        from .interop.control import to_dlti
 
         return to_dlti(self, **kwargs)
 
     @classmethod
     def from_statespace(cls, sys: Any, **kwargs: Any) -> LinearRNN:
         """Build from a python-control ``StateSpace``; see :func:`rnnss.from_statespace`."""
-        from .statespace import from_statespace
+        from .interop.control import from_statespace
 
         return from_statespace(sys, **kwargs)
 
     @classmethod
     def from_dlti(cls, sys: Any, **kwargs: Any) -> LinearRNN:
         """Build from a scipy.signal discrete system; see :func:`rnnss.from_dlti`."""
-        from .statespace import from_dlti
+        from .interop.control import from_dlti
 
         return from_dlti(sys, **kwargs)
 
     @classmethod
     def from_continuous(cls, J: ArrayLike, B: ArrayLike | None = None, **kwargs: Any) -> LinearRNN:
         """Discretise ``dh/dt = J h + B u``; see :func:`rnnss.from_continuous`."""
-        from .statespace import from_continuous
+        from .discretize import from_continuous
 
         return from_continuous(J, B, **kwargs)
 
-    def save(self, path: Any) -> None:
-        """Write to ``.npz`` or ``.json``; see :func:`rnnss.save`."""
-        from .io import save
 
-        save(self, path)
-
-
-_ARRAY_FIELDS = ("W", "U", "b", "V", "d", "Q", "R", "h0", "P0")
-
-
-def _check_rnn(rnn: Any, name: str = "rnn") -> LinearRNN:
-    if not isinstance(rnn, LinearRNN):
-        raise TypeError(f"{name} must be a rnnss.LinearRNN; got {type(rnn).__name__}")
-    return rnn
-
-
-def _require_stable(rnn: LinearRNN, what: str, hint: str = "") -> None:
+def require_stable(rnn: LinearRNN, what: str, hint: str = "") -> None:
     """Raise :class:`NotStableError` naming ``what`` needs a stable ``W`` (stationary quantities, Gramians, spectra)."""
     rho = spectral_radius(rnn)
     if rho >= 1:
@@ -318,7 +262,7 @@ class Trajectory:
         return f"Trajectory(h: shape {self.h.shape}, y: shape {self.y.shape})"
 
 
-def _inputs(rnn: LinearRNN, steps: int | None, x: Any, batch: int | None) -> tuple[np.ndarray, bool]:
+def input_sequences(rnn: LinearRNN, steps: int | None, x: Any, batch: int | None) -> tuple[np.ndarray, bool]:
     """The input as ``(batch, T, p)`` plus whether the caller asked for a batch."""
     if x is None:
         if steps is None:
@@ -388,8 +332,8 @@ def simulate(
     >>> rnnss.simulate(rnn, x=[1.0, 0.0, 0.0], noise=False).h[:, 0]
     array([1.  , 0.5 , 0.25])
     """
-    rnn = _check_rnn(rnn)
-    xs, batched = _inputs(rnn, steps, x, batch)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
+    xs, batched = input_sequences(rnn, steps, x, batch)
     nb, T, _ = xs.shape
     n, m = rnn.n_hidden, rnn.n_outputs
     drive = xs @ rnn.U.T + rnn.b  # (nb, T, n)
@@ -402,9 +346,9 @@ def simulate(
     if noise:
         gen = v.as_rng(rng)
         z0, zq, zr = gen.standard_normal((nb, n)), gen.standard_normal((nb, T, n)), gen.standard_normal((nb, T, m))
-        h += z0 @ _psd_sqrt(rnn.P0).T
-        drive = drive + zq @ _psd_sqrt(rnn.Q).T
-        eps = zr @ _psd_sqrt(rnn.R).T
+        h += z0 @ psd_sqrt(rnn.P0).T
+        drive = drive + zq @ psd_sqrt(rnn.Q).T
+        eps = zr @ psd_sqrt(rnn.R).T
     H = np.empty((nb, T, n))
     Wt = rnn.W.T
     for t in range(T):
@@ -452,7 +396,7 @@ def impulse_response(rnn: LinearRNN, steps: int, *, target: str = "output") -> n
     >>> rnnss.impulse_response(rnnss.LinearRNN(W=0.5, U=[[2.0]]), 3)[:, 0, 0]
     array([2. , 1. , 0.5])
     """
-    rnn = _check_rnn(rnn)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
     steps = v.as_int("steps", steps, minimum=1)
     if target not in ("output", "hidden"):
         raise ValueError(f"target must be 'output' or 'hidden'; got {target!r}")
@@ -530,8 +474,8 @@ def unroll(rnn: LinearRNN, x: ArrayLike | None = None, *, steps: int | None = No
     ndarray, shape (n,) or (batch, n)
         ``h_T``.
     """
-    rnn = _check_rnn(rnn)
-    xs, batched = _inputs(rnn, steps, x, None)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
+    xs, batched = input_sequences(rnn, steps, x, None)
     nb, T, _ = xs.shape
     start = rnn.h0 if h0 is None else v.as_float_array("h0", h0)
     if start.shape not in ((rnn.n_hidden,), (nb, rnn.n_hidden)):
@@ -612,7 +556,7 @@ def eigenmodes(rnn: LinearRNN) -> Modes:
     >>> modes.half_life
     array([1. , 0.5])
     """
-    rnn = _check_rnn(rnn)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
     lam, vecs = np.linalg.eig(rnn.W)
     order = np.lexsort((-lam.imag, -np.abs(lam)))
     lam, vecs = lam[order].astype(complex), vecs[:, order].astype(complex)
@@ -639,7 +583,7 @@ def spectral_radius(rnn: LinearRNN) -> float:
     float
         The spectral radius of ``W``.
     """
-    rnn = _check_rnn(rnn)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
     if "rho" not in rnn._cache:
         rnn._cache["rho"] = float(np.max(np.abs(np.linalg.eigvals(rnn.W))))
     return rnn._cache["rho"]
@@ -658,7 +602,7 @@ def spectral_norm(rnn: LinearRNN) -> float:
     float
         The spectral norm of ``W``; it bounds the spectral radius from above.
     """
-    return float(np.linalg.norm(_check_rnn(rnn).W, 2))
+    return float(np.linalg.norm(v.check_instance(rnn, LinearRNN, "rnn").W, 2))
 
 
 def is_stable(rnn: LinearRNN) -> bool:
@@ -718,7 +662,7 @@ def transient_growth(rnn: LinearRNN, steps: int | None = None) -> TransientGrowt
     TransientGrowth
         The curve and its peak.
     """
-    rnn = _check_rnn(rnn)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
     if steps is None:
         rho = spectral_radius(rnn)
         steps = 100 if rho >= 1 or rho == 0 else int(min(10_000, max(50, math.ceil(np.log(1e-6) / np.log(rho)))))
@@ -763,7 +707,7 @@ def fixed_point(rnn: LinearRNN, x: ArrayLike | None = None) -> np.ndarray:
     >>> rnnss.fixed_point(rnnss.LinearRNN(W=0.5, U=[[1.0]], b=[1.0]), x=[1.0])
     array([4.])
     """
-    rnn = _check_rnn(rnn)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
     xc = np.zeros(rnn.n_inputs) if x is None else v.as_vector("x", x, rnn.n_inputs)
     M = np.eye(rnn.n_hidden) - rnn.W
     s = np.linalg.svd(M, compute_uv=False)
@@ -797,9 +741,9 @@ def stationary_covariance(rnn: LinearRNN) -> np.ndarray:
     NotStableError
         If the spectral radius of ``W`` is not below one (no stationary distribution exists).
     """
-    rnn = _check_rnn(rnn)
-    _require_stable(rnn, "the stationary covariance")
-    return _solve_stein(rnn.W, rnn.Q)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
+    require_stable(rnn, "the stationary covariance")
+    return solve_stein(rnn.W, rnn.Q)
 
 
 def with_stationary_prior(rnn: LinearRNN, x: ArrayLike | None = None) -> LinearRNN:

@@ -13,7 +13,7 @@ import numpy as np
 from . import _validate as v
 from ._progress import Progress
 from .kalman import rts_smoother, steady_state
-from .linear import LinearRNN, _check_rnn, simulate
+from .linear import LinearRNN, simulate
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
@@ -94,7 +94,7 @@ def mse_ratio(rnn: LinearRNN) -> MSERatio:
     >>> round(float(r), 6) == round(float(rnnss.ar1_mse_ratio(0.9, 1.0, 1.0)), 6)
     True
     """
-    ss = steady_state(_check_rnn(rnn))
+    ss = steady_state(v.check_instance(rnn, LinearRNN, "rnn"))
     return _ratio(ss.smoothed_cov, ss.filtered_cov, ss.predicted_cov)
 
 
@@ -260,7 +260,7 @@ def mse_ratio_mc(
     >>> mc.contains_analytic
     True
     """
-    rnn = _check_rnn(rnn)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
     T = v.as_int("T", T, minimum=2)
     n_runs = v.as_int("n_runs", n_runs, minimum=2)
     confidence = v.as_float("confidence", confidence)
@@ -379,7 +379,7 @@ def mse_ratio_sweep(
     >>> bool((sweep.ratio <= 1).all())
     True
     """
-    rnn = LinearRNN(W=0.9, Q=1.0, R=1.0) if rnn is None else _check_rnn(rnn)
+    rnn = LinearRNN(W=0.9, Q=1.0, R=1.0) if rnn is None else v.check_instance(rnn, LinearRNN, "rnn")
     s = v.as_vector("noise_ratio", noise_ratio, None)
     rad = v.as_vector("radius", radius, None)
     if np.any(s <= 0):

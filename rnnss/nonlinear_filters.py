@@ -2,207 +2,22 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from . import _validate as v
-from .cells.base import Cell
+from ._linalg import LOG_2PI, psd_factor
+from .cells.noisy import NoisyCell
 from .exceptions import NumericalError
 from .linear import Trajectory
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
-__all__ = [
-    "NoisyCell",
-    "NonlinearFilterResult",
-    "simulate_noisy",
-    "extended_kalman_filter",
-    "unscented_kalman_filter",
-]
+__all__ = ["NonlinearFilterResult", "simulate_noisy", "extended_kalman_filter", "unscented_kalman_filter"]
 
-_LOG_2PI = math.log(2.0 * math.pi)
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class NoisyCell:
-    r"""A nonlinear cell with additive Gaussian noise, observed through a read-out: a nonlinear state-space model.
-
-    .. math::
-
-        s_t = f(x_t, s_{t-1}) + \eta_t, \quad \eta_t \sim N(0, Q), \qquad
-        y_t = V s_t + d + \varepsilon_t \ \text{(or } g(s_t) + \varepsilon_t), \quad \varepsilon_t \sim N(0, R),
-
-    with ``s_0 ~ N(h0, P0)`` (the prior *before* step 1, as for :class:`~rnnss.LinearRNN`). ``f`` is the
-    cell's step; for an LSTM the state is ``[h; c]``.
-
-    Parameters
-    ----------
-    cell : Cell
-        The deterministic recurrence ``f``.
-    Q : array_like, shape (S, S) or scalar
-        Process-noise covariance (symmetric PSD; a scalar ``q`` means ``q I``).
-    R : array_like, shape (m, m) or scalar
-        Observation-noise covariance (symmetric PSD).
-    V : array_like, shape (m, S), optional
-        Linear read-out. Default: the hidden part of the state (``I`` for most cells, ``[I, 0]`` for an
-        LSTM). Not allowed together with ``readout``.
-    d : array_like, shape (m,), optional
-        Output bias of the linear read-out (default zeros).
-    readout : callable, optional
-        Nonlinear read-out ``g(s) -> y`` of one state ``(S,) -> (m,)``, instead of ``V, d``.
-    readout_jacobian : callable, optional
-        ``dg/ds`` of one state, ``(S,) -> (m, S)``; needed by the extended filter with a callable read-out
-        (checked against central differences at ``h0``).
-    h0 : array_like, shape (S,), optional
-        Prior mean of the state before step 1 (default zeros).
-    P0 : array_like, shape (S, S) or scalar, optional
-        Prior covariance (default zeros: ``s_0`` known).
-
-    Raises
-    ------
-    TypeError
-        If ``cell`` is not a cell, ``readout``/``readout_jacobian`` are not callables, or a parameter is not numeric.
-    DimensionError
-        If a matrix has the wrong shape or the read-out returns the wrong shape.
-    ValueError
-        If a covariance is not symmetric PSD, an entry is not finite, both ``V`` and ``readout`` are given,
-        or ``readout_jacobian`` disagrees with finite differences of ``readout``.
-
-    Examples
-    --------
-    >>> from rnnss.cells import ElmanCell
-    >>> from rnnss.nonlinear_filters import NoisyCell
-    >>> model = NoisyCell(ElmanCell(W=[[1.5]]), Q=0.01, R=0.1, P0=1.0)
-    >>> model.n_outputs, model.state_size
-    (1, 1)
-    """
-
-    cell: Cell
-    Q: Any
-    R: Any
-    V: Any = None
-    d: Any = None
-    readout: Callable[[np.ndarray], np.ndarray] | None = None
-    readout_jacobian: Callable[[np.ndarray], np.ndarray] | None = None
-    h0: Any = None
-    P0: Any = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.cell, Cell):
-            raise TypeError(f"cell must be an rnnss cell (rnnss.cells.Cell); got {type(self.cell).__name__}")
-        S = self.cell.state_size
-        h0 = np.zeros(S) if self.h0 is None else v.as_vector("h0", self.h0, S)
-        P0 = np.zeros((S, S)) if self.P0 is None else v.as_psd("P0", self.P0, S)
-        if self.readout is None:
-            if self.readout_jacobian is not None:
-                raise ValueError("readout_jacobian is only used with a callable readout")
-            if self.V is None:
-                V = np.zeros((self.cell.n_hidden, S))
-                V[np.arange(self.cell.n_hidden), np.arange(self.cell.n_hidden)] = 1.0  # the h part of the state
-            else:
-                V = v.as_matrix("V", self.V, (None, S))
-            if V.shape[0] == 0:
-                raise v.DimensionError(f"V must have at least one output row; got shape (0, {S})")
-            m = V.shape[0]
-            d = np.zeros(m) if self.d is None else v.as_vector("d", self.d, m)
-            object.__setattr__(self, "V", v.freeze(V))
-            object.__setattr__(self, "d", v.freeze(d))
-        else:
-            if self.V is not None or self.d is not None:
-                raise ValueError("give either a linear read-out (V, d) or a callable readout, not both")
-            if not callable(self.readout):
-                raise TypeError(f"readout must be a callable g(s) -> y; got {type(self.readout).__name__}")
-            y0 = v.as_float_array("readout(h0)", self.readout(h0.copy()))
-            if y0.ndim != 1 or y0.size == 0:
-                raise v.DimensionError(f"readout must map a state of shape ({S},) to a vector of shape (m,); got shape {y0.shape}")
-            v.check_finite("readout(h0)", y0)
-            m = y0.size
-            if self.readout_jacobian is not None:
-                if not callable(self.readout_jacobian):
-                    raise TypeError(f"readout_jacobian must be a callable s -> dg/ds; got {type(self.readout_jacobian).__name__}")
-                G = v.as_float_array("readout_jacobian(h0)", self.readout_jacobian(h0.copy()))
-                if G.shape != (m, S):
-                    raise v.DimensionError(f"readout_jacobian must return shape ({m}, {S}); got shape {G.shape}")
-                # Central differences, error O(eps^2): a wrong Jacobian would silently bias the EKF.
-                eps = 1e-6
-                fd = np.stack(
-                    [(np.asarray(self.readout(h0 + eps * e), float) - np.asarray(self.readout(h0 - eps * e), float)) / (2 * eps) for e in np.eye(S)],
-                    axis=1,
-                )
-                if np.max(np.abs(G - fd)) > 1e-5 * (1.0 + np.max(np.abs(fd))):
-                    raise ValueError(
-                        f"readout_jacobian disagrees with central differences of readout at h0 "
-                        f"(max abs difference {np.max(np.abs(G - fd)):.3g})"
-                    )
-        object.__setattr__(self, "Q", v.freeze(v.as_psd("Q", self.Q, S)))
-        object.__setattr__(self, "R", v.freeze(v.as_psd("R", self.R, m)))
-        object.__setattr__(self, "h0", v.freeze(h0))
-        object.__setattr__(self, "P0", v.freeze(P0))
-
-    @property
-    def state_size(self) -> int:
-        """Length ``S`` of the state."""
-        return self.cell.state_size
-
-    @property
-    def n_outputs(self) -> int:
-        """Number of outputs ``m``."""
-        return self.R.shape[0]
-
-    @property
-    def n_inputs(self) -> int:
-        """Number of inputs ``p``."""
-        return self.cell.n_inputs
-
-    def observe(self, state: np.ndarray) -> np.ndarray:
-        """The noiseless output of one state or a batch: ``(S,) -> (m,)`` or ``(k, S) -> (k, m)``.
-
-        Parameters
-        ----------
-        state : ndarray, shape (S,) or (k, S)
-            States.
-
-        Returns
-        -------
-        ndarray, shape (m,) or (k, m)
-            ``V s + d`` or ``g(s)``.
-        """
-        s = np.asarray(state, float)
-        if self.readout is None:
-            return s @ self.V.T + self.d
-        if s.ndim == 1:
-            return np.asarray(self.readout(s.copy()), float)
-        return np.stack([np.asarray(self.readout(row.copy()), float) for row in s])
-
-    def _observation_jacobian(self, state: np.ndarray) -> np.ndarray:
-        if self.readout is None:
-            return self.V
-        if self.readout_jacobian is None:
-            raise TypeError("the extended Kalman filter needs readout_jacobian with a callable readout")
-        return np.asarray(self.readout_jacobian(state.copy()), float)
-
-    def __repr__(self) -> str:
-        out = "callable readout" if self.readout is not None else "linear readout"
-        return f"NoisyCell({self.cell!r}, S={self.state_size}, m={self.n_outputs}, {out})"
-
-
-def _check_model(model: Any) -> NoisyCell:
-    if not isinstance(model, NoisyCell):
-        raise TypeError(f"model must be an rnnss NoisyCell; got {type(model).__name__}")
-    return model
-
-
-def _psd_factor(S: np.ndarray) -> np.ndarray:
-    """``L`` with ``L @ L.T == S``: the lower Cholesky factor, or an eigen-factor when ``S`` is singular."""
-    try:
-        return np.linalg.cholesky(S)
-    except np.linalg.LinAlgError:
-        w, vecs = np.linalg.eigh(0.5 * (S + S.T))
-        return vecs * np.sqrt(np.clip(w, 0.0, None))
 
 
 def simulate_noisy(
@@ -239,19 +54,19 @@ def simulate_noisy(
 
     Examples
     --------
-    >>> from rnnss.cells import ElmanCell
-    >>> from rnnss.nonlinear_filters import NoisyCell, simulate_noisy
+    >>> from rnnss import ElmanCell
+    >>> from rnnss import NoisyCell, simulate_noisy
     >>> traj = simulate_noisy(NoisyCell(ElmanCell(W=[[0.9]]), Q=0.1, R=0.1), 5, rng=0)
     >>> traj.h.shape, traj.y.shape
     ((5, 1), (5, 1))
     """
-    model = _check_model(model)
+    model = v.check_instance(model, NoisyCell, "model", "an rnnss NoisyCell")
     xs = _inputs(model, x, steps)
     T, S, m = xs.shape[0], model.state_size, model.n_outputs
     gen = v.as_rng(rng)
-    s = model.h0 + _psd_factor(model.P0) @ gen.standard_normal(S)
-    eta = gen.standard_normal((T, S)) @ _psd_factor(model.Q).T
-    eps = gen.standard_normal((T, m)) @ _psd_factor(model.R).T
+    s = model.h0 + psd_factor(model.P0) @ gen.standard_normal(S)
+    eta = gen.standard_normal((T, S)) @ psd_factor(model.Q).T
+    eps = gen.standard_normal((T, m)) @ psd_factor(model.R).T
     H = np.empty((T, S))
     for t in range(T):
         s = model.cell.step(xs[t], s) + eta[t]
@@ -359,7 +174,7 @@ def _update(
         A = np.eye(P_pred.shape[0]) - K @ H[obs]
         P = A @ P_pred @ A.T + K @ R[np.ix_(obs, obs)] @ K.T
     z = np.linalg.solve(L, e)
-    ll = -0.5 * (obs.sum() * _LOG_2PI + 2.0 * np.sum(np.log(np.diag(L))) + z @ z)
+    ll = -0.5 * (obs.sum() * LOG_2PI + 2.0 * np.sum(np.log(np.diag(L))) + z @ z)
     return m, 0.5 * (P + P.T), float(ll)
 
 
@@ -442,14 +257,14 @@ def extended_kalman_filter(model: NoisyCell, y: ArrayLike, x: ArrayLike | None =
     Examples
     --------
     >>> import numpy as np
-    >>> from rnnss.cells import ElmanCell
-    >>> from rnnss.nonlinear_filters import NoisyCell, extended_kalman_filter
+    >>> from rnnss import ElmanCell
+    >>> from rnnss import NoisyCell, extended_kalman_filter
     >>> model = NoisyCell(ElmanCell(W=[[0.9]]), Q=0.1, R=0.2, P0=1.0)
     >>> res = extended_kalman_filter(model, np.array([0.3, np.nan, -0.1]))
     >>> res.filtered_means.shape, bool(res.filtered_covs[1, 0, 0] == res.predicted_covs[1, 0, 0])
     ((3, 1), True)
     """
-    model = _check_model(model)
+    model = v.check_instance(model, NoisyCell, "model", "an rnnss NoisyCell")
     if model.readout is not None and model.readout_jacobian is None:
         raise TypeError("the extended Kalman filter needs readout_jacobian with a callable readout")
     return _run(model, y, x, "ekf", _ekf_step)
@@ -466,7 +281,7 @@ def _merwe(n: int, alpha: float, beta: float, kappa: float) -> tuple[float, np.n
 
 def _sigma_points(mean: np.ndarray, cov: np.ndarray, lam: float) -> np.ndarray:
     n = mean.size
-    L = _psd_factor((n + lam) * cov)
+    L = psd_factor((n + lam) * cov)
     # Ordering as van der Merwe (and filterpy): the mean, then mean + columns, then mean - columns.
     return np.vstack([mean, mean + L.T, mean - L.T])
 
@@ -525,13 +340,13 @@ def unscented_kalman_filter(
     Examples
     --------
     >>> import numpy as np
-    >>> from rnnss.cells import ElmanCell
-    >>> from rnnss.nonlinear_filters import NoisyCell, unscented_kalman_filter
+    >>> from rnnss import ElmanCell
+    >>> from rnnss import NoisyCell, unscented_kalman_filter
     >>> model = NoisyCell(ElmanCell(W=[[0.9]]), Q=0.1, R=0.2, P0=1.0)
     >>> unscented_kalman_filter(model, [0.3, 0.2, -0.1]).filtered_means.shape
     (3, 1)
     """
-    model = _check_model(model)
+    model = v.check_instance(model, NoisyCell, "model", "an rnnss NoisyCell")
     alpha = v.as_float("alpha", alpha, positive=True)
     beta = v.as_float("beta", beta)
     kappa = v.as_float("kappa", kappa)

@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _validate as v
-from .cells.base import Cell
-from .dynamics import FixedPoints, GradientFlow, LyapunovSpectrum, TanhBifurcation
-from .frequency import FrequencyResponse, frequency_response, poles, power_spectrum, transmission_zeros
-from .linear import LinearRNN, _check_rnn
+from .cells import Cell
+from .dynamics import FixedPoints, LyapunovSpectrum, TanhBifurcation
+from .memory import GradientFlow
+from .frequency import frequency_response, FrequencyResponse, poles, transmission_zeros
+from .spectra import power_spectrum
+from .linear import LinearRNN
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -102,7 +104,7 @@ def plot_bode(
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from rnnss.frequency import resonator
+    >>> from rnnss import resonator
     >>> from rnnss.plot import plot_bode
     >>> fig = plot_bode(resonator(0.5, radius=0.9))
     >>> len(fig.axes), len(fig.axes[0].get_lines())
@@ -173,13 +175,13 @@ def plot_pole_zero(rnn: LinearRNN, *, target: str = "output", ax: Any = None) ->
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from rnnss.frequency import resonator
+    >>> from rnnss import resonator
     >>> from rnnss.plot import plot_pole_zero
     >>> fig = plot_pole_zero(resonator(1.0, radius=0.8))
     >>> [line.get_label() for line in fig.axes[0].get_lines()][:3]
     ['unit circle', 'poles (2)', 'zeros (1)']
     """
-    rnn = _check_rnn(rnn)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
     p_ = poles(rnn)
     z_ = transmission_zeros(rnn, target=target) if rnn.n_inputs else np.zeros(0, dtype=complex)
     fig, ax = _new_axes(ax, 1, figsize=(4.5, 4.5))
@@ -244,13 +246,13 @@ def plot_psd(
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from rnnss.frequency import Sinusoid, WhiteNoise, resonator
+    >>> from rnnss import Sinusoid, WhiteNoise, resonator
     >>> from rnnss.plot import plot_psd
     >>> fig = plot_psd(resonator(0.5, radius=0.9), [Sinusoid(0.5), WhiteNoise(1.0)])
     >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
     ['input', 'hidden']
     """
-    rnn = _check_rnn(rnn)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
     if target not in ("hidden", "output"):
         raise ValueError(f"target must be 'hidden' or 'output'; got {target!r}")
     if omega is None:

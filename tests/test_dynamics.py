@@ -11,18 +11,7 @@ import scipy.optimize
 import rnnss
 from rnnss import DimensionError, LinearRNN
 from rnnss.cells import ElmanCell, LSTMCell, numerical_jacobian, random_cell, random_orthogonal
-from rnnss.dynamics import (
-    FixedPoints,
-    clip_by_norm,
-    fixed_points,
-    gradient_paths,
-    half_life,
-    jacobian_products,
-    linearize,
-    lyapunov_exponents,
-    tanh_bifurcation,
-    time_constant,
-)
+from rnnss import FixedPoints, clip_by_norm, fixed_points, gradient_paths, half_life, jacobian_products, linearize, lyapunov_exponents, tanh_bifurcation, time_constant
 
 
 def tanh_root(w, b, bracket):

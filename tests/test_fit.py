@@ -9,16 +9,9 @@ import pytest
 
 import rnnss
 from rnnss import DimensionError, LinearRNN, NotStableError, StructureError
-from rnnss._kalman_adjoint import _NUMBA
-from rnnss.fit import canonical_form, fit_linear_rnn, fit_varma_rnn, loglik_gradient
-from rnnss.varma import (
-    VARMA,
-    autocovariances,
-    innovation_responses,
-    simulate_varma,
-    to_statsmodels_params,
-    varma_to_rnn,
-)
+from rnnss._engine import AVAILABLE as _NUMBA
+from rnnss import canonical_form, fit_linear_rnn, fit_varma_rnn, loglik_gradient
+from rnnss import VARMA, autocovariances, innovation_responses, simulate_varma, to_statsmodels_params, varma_to_rnn
 
 
 @pytest.fixture(scope="module")

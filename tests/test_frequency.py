@@ -13,23 +13,7 @@ from statsmodels.tsa.arima_process import ArmaProcess
 
 import rnnss
 from rnnss import DimensionError, LinearRNN, NotStableError, NumericalError
-from rnnss.frequency import (
-    PSD,
-    ARNoise,
-    FrequencyResponse,
-    Sinusoid,
-    WhiteNoise,
-    frequency_response,
-    h2_norm,
-    hinf_norm,
-    poles,
-    power_spectrum,
-    resonator,
-    response_covariance,
-    snr_gain,
-    snr_gain_mc,
-    transmission_zeros,
-)
+from rnnss import PSD, ARNoise, FrequencyResponse, Sinusoid, WhiteNoise, frequency_response, h2_norm, hinf_norm, poles, power_spectrum, resonator, response_covariance, snr_gain, snr_gain_mc, transmission_zeros
 
 from .conftest import random_stable
 
@@ -634,7 +618,7 @@ def _filter_error_power(signal, A, B, C):
 def test_snr_optimal_rnn_is_the_kalman_filter_and_beats_every_perturbation():
     """Reference: brute-force stationary error of the filter and of 200 random perturbations of it."""
     import rnnss
-    from rnnss.frequency import snr_optimal_rnn
+    from rnnss import snr_optimal_rnn
 
     signal = rnnss.random_rnn(3, 2, radius=0.9, rng=4)
     opt = snr_optimal_rnn(signal)
@@ -657,7 +641,7 @@ def test_snr_optimal_rnn_is_the_kalman_filter_and_beats_every_perturbation():
 def test_snr_optimal_rnn_scalar_closed_form_and_simulation():
     """AR(1) in white noise: output SNR = (q / (1 - a^2)) / P_f with the closed-form P_f; simulation agrees."""
     import rnnss
-    from rnnss.frequency import snr_optimal_rnn
+    from rnnss import snr_optimal_rnn
 
     a, q, r = 0.95, 0.1, 1.0
     opt = snr_optimal_rnn(rnnss.LinearRNN(W=a, Q=q, R=r))
@@ -673,7 +657,7 @@ def test_snr_optimal_rnn_scalar_closed_form_and_simulation():
 
 def test_snr_optimal_rnn_needs_a_stable_signal():
     import rnnss
-    from rnnss.frequency import snr_optimal_rnn
+    from rnnss import snr_optimal_rnn
 
     with pytest.raises(rnnss.NotStableError):
         snr_optimal_rnn(rnnss.LinearRNN(W=1.01, Q=1.0, R=1.0))

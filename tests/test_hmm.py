@@ -1,4 +1,4 @@
-"""Tests of rnnss.hmm and rnnss.cells.softmax: HMM algorithms, the HMM <-> softmax-RNN converters, the belief-state RNN.
+"""Tests of rnnss.hmm: HMM algorithms, the HMM <-> softmax-RNN converters, the belief-state RNN.
 
 References: brute-force enumeration of every hidden path (likelihood, posteriors, Viterbi), hmmlearn
 (score, predict_proba, decode) on identical parameters, extended-precision arithmetic, closed forms,
@@ -20,24 +20,8 @@ from hypothesis import strategies as st
 import rnnss
 from rnnss import DimensionError, IllConditionedError, NumericalError
 from rnnss.cells import numerical_jacobian, scan
-from rnnss.cells.softmax import BeliefCell, OneHotSoftmaxCell
-from rnnss.hmm import (
-    HMM,
-    GaussianHMM,
-    belief_rnn,
-    emission_loglik,
-    from_hmmlearn,
-    hmm_backward,
-    hmm_forward,
-    hmm_loglik,
-    hmm_sample,
-    hmm_smoother,
-    hmm_to_rnn,
-    rnn_to_hmm,
-    run_belief_rnn,
-    to_hmmlearn,
-    viterbi,
-)
+from rnnss import BeliefCell, OneHotSoftmaxCell
+from rnnss import HMM, GaussianHMM, belief_rnn, emission_loglik, from_hmmlearn, hmm_backward, hmm_forward, hmm_loglik, hmm_sample, hmm_smoother, hmm_to_rnn, rnn_to_hmm, run_belief_rnn, to_hmmlearn, viterbi
 
 # -- models and independent references ------------------------------------------------------------
 

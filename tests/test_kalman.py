@@ -20,7 +20,7 @@ from rnnss import (
     NotStableError,
     NumericalError,
 )
-from rnnss import _peers
+from rnnss.interop import peers as _peers
 
 from .conftest import random_stable
 

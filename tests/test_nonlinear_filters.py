@@ -6,13 +6,8 @@ import pytest
 from filterpy.kalman import ExtendedKalmanFilter, KalmanFilter, MerweScaledSigmaPoints, UnscentedKalmanFilter
 
 from rnnss import DimensionError, NumericalError
-from rnnss.cells import ElmanCell, random_cell
-from rnnss.nonlinear_filters import (
-    NoisyCell,
-    extended_kalman_filter,
-    simulate_noisy,
-    unscented_kalman_filter,
-)
+from rnnss import ElmanCell, random_cell
+from rnnss import NoisyCell, extended_kalman_filter, simulate_noisy, unscented_kalman_filter
 
 
 def reference_kalman(W, U, b, V, d, Q, R, h0, P0, y, x):

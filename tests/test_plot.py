@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import rnnss  # noqa: E402
-from rnnss.frequency import (  # noqa: E402
+from rnnss import (  # noqa: E402
     Sinusoid,
     WhiteNoise,
     frequency_response,

@@ -13,27 +13,7 @@ from hypothesis import strategies as st
 
 import rnnss
 from rnnss import DimensionError, IllConditionedWarning, LinearRNN, NotReachableError, NotStableError
-from rnnss.structure import (
-    balanced_truncation,
-    controllability_gramian,
-    controllability_matrix,
-    controllability_staircase,
-    hankel_singular_values,
-    is_controllable,
-    is_detectable,
-    is_observable,
-    is_stabilizable,
-    kalman_decomposition,
-    minimal_realization,
-    numerical_rank,
-    observability_gramian,
-    observability_matrix,
-    observability_staircase,
-    pbh_test,
-    reconstruct_state,
-    steer,
-    structure_report,
-)
+from rnnss import balanced_truncation, controllability_gramian, controllability_matrix, controllability_staircase, hankel_singular_values, is_controllable, is_detectable, is_observable, is_stabilizable, kalman_decomposition, minimal_realization, numerical_rank, observability_gramian, observability_matrix, observability_staircase, pbh_test, reconstruct_state, steer, structure_report
 
 from .conftest import random_stable
 

@@ -11,17 +11,7 @@ from statsmodels.tsa.vector_ar.var_model import VARProcess
 
 import rnnss
 from rnnss import DimensionError, LinearRNN, NotStableError, NumericalError
-from rnnss.varma import (
-    VARMA,
-    autocovariances,
-    from_statsmodels,
-    innovation_responses,
-    rnn_to_varma,
-    simulate_varma,
-    to_statsmodels_params,
-    varma_loglik,
-    varma_to_rnn,
-)
+from rnnss import VARMA, autocovariances, from_statsmodels, innovation_responses, rnn_to_varma, simulate_varma, to_statsmodels_params, varma_loglik, varma_to_rnn
 
 
 def _varma(m, p, q, k=0, seed=0, lags=1, radius=0.8):
@@ -31,7 +21,7 @@ def _varma(m, p, q, k=0, seed=0, lags=1, radius=0.8):
     def stable(order):
         blocks = g.standard_normal((order, m, m)) / m
         if order:
-            rho = np.max(np.abs(np.linalg.eigvals(rnnss.varma._companion(tuple(blocks)))))
+            rho = rnnss._linalg.companion_radius(blocks)
             blocks = blocks * (radius / rho) ** np.arange(1, order + 1)[:, None, None]
         return blocks
 

@@ -7,7 +7,8 @@ from .gru import GRUCell
 from .init import random_cell, random_orthogonal, step_fan_in
 from .leaky import LeakyCell
 from .lstm import LSTMCell
-from .softmax import BeliefCell, OneHotSoftmaxCell
+from .noisy import NoisyCell
+
 
 __all__ = [
     "Cell",
@@ -16,8 +17,6 @@ __all__ = [
     "ElmanCell",
     "LeakyCell",
     "LSTMCell",
-    "OneHotSoftmaxCell",
-    "BeliefCell",
     "GRUCell",
     "ACTIVATIONS",
     "Bidirectional",
@@ -25,4 +24,5 @@ __all__ = [
     "step_fan_in",
     "random_orthogonal",
     "random_cell",
+    "NoisyCell",
 ]

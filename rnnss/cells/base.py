@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import abc
-import dataclasses
 from typing import Any
 
 import numpy as np
 
 from .. import _validate as v
+from .._model import Model
+from ..exceptions import NumericalError
 
 __all__ = ["Cell", "scan", "numerical_jacobian"]
 
 
-class Cell(abc.ABC):
+class Cell(Model, abc.ABC):
     """A recurrent cell ``s_t = f(x_t, s_{t-1})`` on frozen parameters.
 
     Every cell has a flat state vector ``s`` of length :attr:`state_size`. For most cells the state is
@@ -73,24 +74,6 @@ class Cell(abc.ABC):
 
     def __call__(self, x: np.ndarray, state: np.ndarray) -> np.ndarray:
         return self.step(x, state)
-
-    # Cells are frozen dataclasses holding arrays: dataclass equality would compare arrays
-    # elementwise (ambiguous truth value), so compare field by field, exactly, like LinearRNN.
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self) or not dataclasses.is_dataclass(self):
-            return NotImplemented
-        for f in dataclasses.fields(self):
-            if not f.compare:
-                continue
-            a, b = getattr(self, f.name), getattr(other, f.name)
-            if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-                if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)):
-                    return False
-            elif a != b:
-                return False
-        return True
-
-    __hash__ = None  # type: ignore[assignment]
 
     # -- argument checks shared by subclasses ------------------------------------------------------
     def _check_step_args(self, x: Any, state: Any) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -192,3 +175,37 @@ def numerical_jacobian(cell: Cell, x: Any, state: Any, *, wrt: str = "state", ep
             plus, minus = cell.step(x + e, state), cell.step(x - e, state)
         cols.append((plus - minus) / (2 * eps))
     return np.stack(cols, axis=-1)
+
+
+# -- argument helpers shared by the analyses of cells ------------------------------------------------
+
+
+def constant_input(cell: Cell, x: Any) -> np.ndarray:
+    return np.zeros(cell.n_inputs) if x is None else v.as_vector("x", x, cell.n_inputs)
+
+
+def state_or_zero(cell: Cell, h0: Any, name: str = "h0") -> np.ndarray:
+    return cell.initial_state() if h0 is None else v.as_vector(name, h0, cell.state_size)
+
+
+def input_sequence(cell: Cell, x: Any, steps: Any) -> np.ndarray:
+    """Inputs ``(T, p)``: the given sequence, or ``steps`` zero inputs (autonomous run)."""
+    if x is None:
+        if steps is None:
+            raise TypeError("give the input sequence x or, for an autonomous run with zero input, steps")
+        return np.zeros((v.as_int("steps", steps, minimum=1), cell.n_inputs))
+    xs, batched = v.as_sequence("x", x, cell.n_inputs, steps=None if steps is None else v.as_int("steps", steps, minimum=1))
+    if batched:
+        raise v.DimensionError(f"x must be one sequence of shape (T, {cell.n_inputs}); got a batch of shape {xs.shape}")
+    return xs[0]
+
+
+def checked_step(cell: Cell, x: np.ndarray, s: np.ndarray, t: int) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, by step number
+        out = cell.step(x, s)
+    if not np.all(np.isfinite(out)):
+        raise NumericalError(
+            f"the trajectory diverged: the state after step {t + 1} is not finite (max |s| before it was "
+            f"{np.max(np.abs(s)):.3g}); shorten the run or use a contracting cell"
+        )
+    return out

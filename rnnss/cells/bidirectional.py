@@ -39,7 +39,7 @@ class Bidirectional:
     Examples
     --------
     >>> import numpy as np
-    >>> from rnnss.cells import Bidirectional, ElmanCell, bidirectional_scan
+    >>> from rnnss import Bidirectional, ElmanCell, bidirectional_scan
     >>> fw = ElmanCell(W=[[0.5]], U=[[1.0]], activation="identity")
     >>> bi = Bidirectional(fw, fw)
     >>> bidirectional_scan(bi, [1.0, 0.0, 0.0])

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _validate as v
-from ..io import register_model
+from .._model import register_model
 from .base import Cell
 
 __all__ = ["ElmanCell", "ACTIVATIONS"]
@@ -226,7 +226,7 @@ class ElmanCell(_AffineCell):
     Examples
     --------
     >>> import numpy as np
-    >>> from rnnss.cells import ElmanCell, scan
+    >>> from rnnss import ElmanCell, scan
     >>> cell = ElmanCell(W=[[1.0]], U=[[1.0]])
     >>> np.round(scan(cell, [-0.5, 0.0])[:, 0], 4)  # tanh keeps a negative pulse
     array([-0.4621, -0.4318])

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io import register_model
+from .._model import register_model
 from .base import Cell
 from .elman import _sigmoid
 from .lstm import _gated_params
@@ -49,7 +49,7 @@ class GRUCell(Cell):
     Examples
     --------
     >>> import numpy as np
-    >>> from rnnss.cells import GRUCell
+    >>> from rnnss import GRUCell
     >>> cell = GRUCell(W=np.zeros((3, 1)), b=[0.0, -50.0, 0.0])  # z = sigma(-50): keep the state
     >>> float(cell.step(np.zeros(0), [0.7])[0])
     0.7

@@ -36,7 +36,7 @@ def step_fan_in(n_hidden: int, n_inputs: int) -> int:
 
     Examples
     --------
-    >>> from rnnss.cells import step_fan_in
+    >>> from rnnss import step_fan_in
     >>> step_fan_in(64, 16)
     80
     """
@@ -66,7 +66,7 @@ def random_orthogonal(n: int, *, gain: float = 1.0, rng: Any = None) -> np.ndarr
     Examples
     --------
     >>> import numpy as np
-    >>> from rnnss.cells import random_orthogonal
+    >>> from rnnss import random_orthogonal
     >>> Q = random_orthogonal(4, rng=0)
     >>> bool(np.allclose(Q.T @ Q, np.eye(4)))
     True
@@ -132,7 +132,7 @@ def random_cell(
 
     Examples
     --------
-    >>> from rnnss.cells import random_cell
+    >>> from rnnss import random_cell
     >>> random_cell("elman", 3, 1, rng=0)
     ElmanCell(n=3, p=1, activation='tanh', ||W||_2=1.494)
     """

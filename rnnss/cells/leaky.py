@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import _validate as v
-from ..io import register_model
+from .._model import register_model
 from .elman import _AffineCell
 
 __all__ = ["LeakyCell"]
@@ -51,7 +51,7 @@ class LeakyCell(_AffineCell):
 
     Examples
     --------
-    >>> from rnnss.cells import LeakyCell
+    >>> from rnnss import LeakyCell
     >>> cell = LeakyCell(W=[[0.0]], alpha=0.05)
     >>> round(cell.leak_time_constant(dt=0.02), 2)  # the seeds' f = 0.95 at 50 Hz
     0.39

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import _validate as v
-from ..io import register_model
+from .._model import register_model
 from .base import Cell
 from .elman import _sigmoid
 
@@ -67,7 +67,7 @@ class LSTMCell(Cell):
     Examples
     --------
     >>> import numpy as np
-    >>> from rnnss.cells import random_cell
+    >>> from rnnss import random_cell
     >>> cell = random_cell("lstm", 3, 2, rng=0)
     >>> cell.state_size, cell.jacobian(np.zeros(2), np.zeros(6)).shape
     (6, (6, 6))

@@ -1,4 +1,4 @@
-"""numba availability and the small dense kernels the compiled filters share (loops beat BLAS at these sizes)."""
+"""numba availability, the engine choice, and the small dense kernels the compiled recursions share."""
 
 from __future__ import annotations
 
@@ -16,6 +16,23 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
 
 # For n of a few units, products compiled as loops writing into preallocated arrays beat calls into BLAS,
 # whose per-call overhead dominates 4x4 products, and they avoid an allocation per product.
+
+
+ENGINES = ("auto", "numba", "numpy")
+
+
+def resolve_engine(engine: str) -> str:
+    """``"numba"`` or ``"numpy"`` for an ``engine`` option; ``"auto"`` picks numba when it is installed.
+
+    Raises ``ValueError`` for an unknown name and ``ImportError`` for ``"numba"`` without numba.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}")
+    if engine == "numba" and not AVAILABLE:
+        raise ImportError("engine='numba' needs numba: pip install numba (or use engine='numpy')")
+    if engine == "auto":
+        return "numba" if AVAILABLE else "numpy"
+    return engine
 
 
 def jit(func):

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from ._jit import cholesky, equal, jit, max_abs_diff, mm, mmt
+from .._engine import cholesky, equal, jit, max_abs_diff, mm, mmt
 
-_LOG_2PI = math.log(2.0 * math.pi)
+from .._linalg import LOG_2PI
 
 # Every routine mirrors a line of the NumPy engine in kalman.py; comments there explain the mathematics.
 # Full products go through the shared loop kernels of _jit; products restricted to the observed outputs
@@ -159,7 +159,7 @@ def filter_kernel(W, U, b, V, d, Q, R, h0, P0, x, y, obs, store, tol, mp_out, mf
                         s -= L[r, c] * z[c]
                     z[r] = s / L[r, r]
                     quad += z[r] * z[r]
-                terms[bi, t] = -0.5 * (k * _LOG_2PI + logdet + quad)
+                terms[bi, t] = -0.5 * (k * LOG_2PI + logdet + quad)
                 for a in range(n):
                     s = mp[a]
                     for r in range(k):

@@ -1,20 +1,18 @@
-"""Bridges to python-control and scipy.signal state-space systems, and discretisation of continuous-time models."""
+"""Bridges to python-control and scipy.signal state-space systems, exact both ways (biases as a constant input)."""
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.linalg
 
-from . import _validate as v
-from .linear import LinearRNN, _check_rnn
+from .. import _validate as v
+from ..linear import LinearRNN
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
-__all__ = ["to_statespace", "from_statespace", "to_dlti", "from_dlti", "from_continuous", "euler_max_step"]
+__all__ = ["to_statespace", "from_statespace", "to_dlti", "from_dlti"]
 
 _CONVENTION = """
     Index convention: the state-space system is ``s[k+1] = A s[k] + B u[k]``, ``y[k] = C s[k] + D u[k]``
@@ -33,7 +31,7 @@ def _documented(func):
 
 
 def _matrices(rnn: LinearRNN, bias_input: bool | None) -> tuple[np.ndarray, ...]:
-    rnn = _check_rnn(rnn)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
     if bias_input is None:
         bias_input = rnn.has_bias
     elif not bias_input and rnn.has_bias:
@@ -240,142 +238,3 @@ def from_dlti(
     ss = sys.to_ss()
     noise = {k: val for k, val in dict(Q=Q, R=R, h0=h0, P0=P0).items() if val is not None}
     return _from_abcd(ss.A, ss.B, ss.C, ss.D, _dt(ss.dt, "scipy system"), bias_input, "scipy system", noise)
-
-
-def euler_max_step(J: ArrayLike) -> float:
-    r"""The largest step for which forward Euler, ``W = I + dt J``, is stable.
-
-    For an eigenvalue ``lambda = a + i omega`` of ``J`` with ``a < 0``, ``|1 + dt lambda| < 1`` iff
-    ``dt < -2 a / |lambda|^2``; the bound is the minimum over eigenvalues. Past it the discrete RNN
-    explodes although the continuous system decays: the seeds' picture of exploding gradients as an
-    unstable Euler step.
-
-    Parameters
-    ----------
-    J : array_like, shape (n, n)
-        Continuous-time dynamics ``dh/dt = J h``.
-
-    Returns
-    -------
-    float
-        The supremum of stable steps; ``0.0`` if ``J`` has an eigenvalue with ``Re >= 0`` (no Euler
-        step is asymptotically stable because the ODE itself is not).
-
-    Examples
-    --------
-    >>> import rnnss
-    >>> rnnss.euler_max_step([[-10.0]])
-    0.2
-    """
-    J = v.as_square("J", J)
-    lam = np.linalg.eigvals(J)
-    if np.any(lam.real >= 0):
-        return 0.0
-    return float(np.min(-2.0 * lam.real / np.abs(lam) ** 2))
-
-
-def _zoh(J: np.ndarray, B: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """``e^{J dt}`` and ``int_0^dt e^{J s} ds B`` from one block exponential (Van Loan)."""
-    n, p = B.shape
-    M = np.zeros((n + p, n + p))
-    M[:n, :n], M[:n, n:] = J, B
-    E = scipy.linalg.expm(M * dt)
-    return E[:n, :n], E[:n, n:]
-
-
-def _zoh_noise(J: np.ndarray, Qc: np.ndarray, dt: float) -> np.ndarray:
-    """``int_0^dt e^{J s} Qc e^{J^T s} ds`` (Van Loan, 1978)."""
-    n = J.shape[0]
-    M = np.zeros((2 * n, 2 * n))
-    M[:n, :n], M[:n, n:], M[n:, n:] = -J, Qc, J.T
-    E = scipy.linalg.expm(M * dt)
-    Qd = E[n:, n:].T @ E[:n, n:]
-    return 0.5 * (Qd + Qd.T)
-
-
-def from_continuous(
-    J: ArrayLike,
-    B: ArrayLike | None = None,
-    *,
-    dt: float,
-    method: str = "zoh",
-    C: ArrayLike | None = None,
-    b: ArrayLike | None = None,
-    d: ArrayLike | None = None,
-    Qc: ArrayLike | None = None,
-    R: ArrayLike | None = None,
-    h0: ArrayLike | None = None,
-    P0: ArrayLike | None = None,
-) -> LinearRNN:
-    r"""Discretise ``dh/dt = J h + B u + b + w(t)``, ``y = C h + d + eps`` into a LinearRNN.
-
-    Parameters
-    ----------
-    J : array_like, shape (n, n)
-        Continuous-time dynamics.
-    B : array_like, shape (n, p), optional
-        Input matrix (default: no input).
-    dt : float
-        Sampling interval (> 0).
-    method : {"zoh", "euler"}
-        ``"zoh"``: exact for inputs held constant over each interval — ``W = e^{J dt}``,
-        ``U = int_0^dt e^{J s} ds B`` (and ``b`` likewise), ``Q = int_0^dt e^{J s} Qc e^{J^T s} ds``.
-        ``"euler"``: forward Euler — ``W = I + dt J``, ``U = dt B``, ``b -> dt b``, ``Q = dt Qc``
-        (Euler-Maruyama); stable only for ``dt < euler_max_step(J)``.
-    C : array_like, shape (m, n), optional
-        Read-out (default identity).
-    b : array_like, shape (n,), optional
-        Constant drift of the ODE.
-    d : array_like, shape (m,), optional
-        Output bias.
-    Qc : array_like, shape (n, n), optional
-        Spectral density of the white process noise ``w(t)`` (PSD).
-    R, h0, P0 : array_like, optional
-        Observation-noise covariance and prior of the discrete model, used as given.
-
-    Returns
-    -------
-    LinearRNN
-        The discrete network with ``dt`` set.
-
-    Raises
-    ------
-    ValueError
-        For an unknown ``method``, a non-positive ``dt`` or invalid matrices.
-
-    Warns
-    -----
-    UserWarning
-        With ``method="euler"`` when ``J`` is stable but ``dt >= euler_max_step(J)``: the discrete
-        network is unstable although the ODE is not.
-
-    Examples
-    --------
-    >>> import rnnss
-    >>> rnn = rnnss.from_continuous([[-1.0]], [[1.0]], dt=0.1, method="euler")
-    >>> rnn.W, rnn.U
-    (array([[0.9]]), array([[0.1]]))
-    """
-    J = v.as_square("J", J)
-    n = J.shape[0]
-    dt = v.as_float("dt", dt, positive=True)
-    Bm = np.zeros((n, 0)) if B is None else v.as_matrix("B", B, (n, None))
-    bc = np.zeros(n) if b is None else v.as_vector("b", b, n)
-    Qcm = np.zeros((n, n)) if Qc is None else v.as_psd("Qc", Qc, n)
-    if method == "euler":
-        lim = euler_max_step(J)
-        if lim > 0 and dt >= lim:
-            warnings.warn(
-                f"Euler step dt = {dt:g} is at or above the stability limit {lim:.6g} of this stable J: the "
-                "discrete network is unstable although the continuous system decays",
-                UserWarning,
-                stacklevel=2,
-            )
-        W, U, bd, Q = np.eye(n) + dt * J, dt * Bm, dt * bc, dt * Qcm
-    elif method == "zoh":
-        W, G = _zoh(J, np.column_stack([Bm, bc]), dt)
-        U, bd = G[:, :-1], G[:, -1]
-        Q = _zoh_noise(J, Qcm, dt)
-    else:
-        raise ValueError(f"method must be 'zoh' or 'euler'; got {method!r}")
-    return LinearRNN(W=W, U=U, b=bd, V=C, d=d, Q=Q, R=R, h0=h0, P0=P0, dt=dt)

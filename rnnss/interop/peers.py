@@ -6,7 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from .linear import LinearRNN
+from .._model import register_peer
+from ..linear import LinearRNN
+
+__all__ = ["statsmodels_smoother", "filterpy_filter", "pykalman_smoother"]
 
 # The peers' timing conventions differ from rnnss's (docs/conventions.md): filterpy predicts first like
 # rnnss; statsmodels and pykalman take the moments of the *first* state, i.e. rnnss's first prediction
@@ -108,3 +111,8 @@ def pykalman_smoother(rnn: LinearRNN, y: np.ndarray, x: np.ndarray | None = None
     return dict(
         filtered_means=mf, filtered_covs=Pf, smoothed_means=ms, smoothed_covs=Ps, loglik=float(kf.loglikelihood(z))
     )
+
+
+# The Kalman equivalence report compares rnnss's exact filter and smoother with these peers.
+register_peer("kalman", "statsmodels", statsmodels_smoother)
+register_peer("kalman", "filterpy", filterpy_filter)

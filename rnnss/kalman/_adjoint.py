@@ -8,9 +8,8 @@ import types
 import numpy as np
 import scipy.linalg
 
-from ._jit import AVAILABLE as _NUMBA
+from .._engine import AVAILABLE as _NUMBA
 
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 # =====================================================================================================
@@ -304,21 +303,21 @@ _NUMPY_HELPERS = dict(
 )
 # The same kernel source run on NumPy: a copy of the function whose global helper names are the NumPy ones.
 # (A closure over the helpers would do too, but numba cannot cache closures across processes.)
-_kernel_numpy = types.FunctionType(_kernel.__code__, {**globals(), **_NUMPY_HELPERS}, "_kernel_numpy")
+kernel_numpy = types.FunctionType(_kernel.__code__, {**globals(), **_NUMPY_HELPERS}, "kernel_numpy")
 
 if _NUMBA:
-    from ._jit import chol_inv as _chol_inv
-    from ._jit import ger as _ger
-    from ._jit import jit as _jit
-    from ._jit import mask_rows as _mask_rows
-    from ._jit import mm as _mm
-    from ._jit import mmt as _mmt
-    from ._jit import mtm as _mtm
-    from ._jit import mtv as _mtv
-    from ._jit import mv as _mv
-    from ._jit import symmetrize as _symmetrize
+    from .._engine import chol_inv as _chol_inv
+    from .._engine import ger as _ger
+    from .._engine import jit as _jit
+    from .._engine import mask_rows as _mask_rows
+    from .._engine import mm as _mm
+    from .._engine import mmt as _mmt
+    from .._engine import mtm as _mtm
+    from .._engine import mtv as _mtv
+    from .._engine import mv as _mv
+    from .._engine import symmetrize as _symmetrize
 
-    _kernel_numba = _jit(_kernel)
+    kernel_numba = _jit(_kernel)
 else:  # pragma: no cover
     globals().update(_NUMPY_HELPERS)
-    _kernel_numba = None
+    kernel_numba = None

@@ -9,101 +9,12 @@ from typing import Any
 import numpy as np
 
 from .. import _validate as v
-from ..io import register_model
-from .base import Cell
+from .._model import register_model
+from ..cells.base import Cell
+from .model import HMMSample
+from ._common import _LOG_FLOOR, _freeze_all, _is_start, _log_softmax, _logits, _softmax
 
-__all__ = ["OneHotSoftmaxCell", "BeliefCell", "HMMSample"]
-
-# Floor for a running maximum in log-sum-exp: a column of -inf keeps max = -inf, and -inf - -inf
-# would be NaN; with the floor, exp(-inf - floor) = 0 and the column stays exactly -inf.
-_LOG_FLOOR = -np.finfo(float).max
-
-
-# -- shared numerics and checks -------------------------------------------------------------------
-
-
-def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``exp(z) / sum exp(z)`` along ``axis``; ``-inf`` logits give exactly zero probability."""
-    m = np.max(z, axis=axis, keepdims=True)  # finite: every slice has a finite logit (validated)
-    e = np.exp(z - m)
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def _log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``z - logsumexp(z)`` along ``axis``; ``-inf`` stays ``-inf``."""
-    m = np.max(z, axis=axis, keepdims=True)
-    return z - (m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True)))
-
-
-def _log(p: np.ndarray) -> np.ndarray:
-    """Natural log with ``log 0 = -inf`` exactly (structural zeros), no warning."""
-    with np.errstate(divide="ignore"):
-        return np.log(p)
-
-
-def _logits(name: str, value: Any, shape: tuple[int | None, ...]) -> np.ndarray:
-    """Softmax logits: real or ``-inf`` (probability zero), with a finite logit in every softmax."""
-    arr = v.as_float_array(name, value)
-    if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
-        raise v.DimensionError(f"{name} must have shape {v._shape_str(shape)}; got shape {v._shape_str(arr.shape)}")
-    if arr.shape[-1] == 0 or arr.shape[0] == 0:
-        raise v.DimensionError(f"{name} must hold at least one state and symbol; got shape {v._shape_str(arr.shape)}")
-    bad = np.isnan(arr) | (arr == np.inf)
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(
-            f"{name} must hold real logits or -inf (probability zero); got {arr[idx].item()!r} at index {idx}"
-        )
-    dead = ~np.isfinite(arr).any(axis=0)
-    if np.any(dead):
-        if arr.ndim == 1:
-            raise ValueError(f"{name} is all -inf: its softmax is undefined (every probability would be zero)")
-        j = int(np.argmax(dead))
-        raise ValueError(
-            f"{name} column {j} is all -inf: softmax({name}[:, {j}]) is undefined (state {j} would have no outcome)"
-        )
-    return arr
-
-
-def _is_start(sa: np.ndarray) -> np.ndarray:
-    """Rows that are exactly zero: the flag "before the first step" of the simplex cells, shape (..., 1)."""
-    return ~sa.any(axis=-1, keepdims=True)
-
-
-def _freeze_all(obj: Any, **arrays: np.ndarray) -> None:
-    for name, arr in arrays.items():
-        object.__setattr__(obj, name, v.freeze(arr))
-
-
-# -- a sampled state path ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, repr=False)
-class HMMSample:
-    """A sampled hidden-state path and its observations (from an HMM or a one-hot softmax RNN).
-
-    Attributes
-    ----------
-    states : ndarray of int, shape (T,) or (batch, T)
-        Hidden states ``z_1 .. z_T`` in ``[0, K)``.
-    y : ndarray, shape (T,) or (batch, T) of int (categorical); (T, d) or (batch, T, d) (Gaussian)
-        Observations ``y_1 .. y_T``.
-    n_states : int
-        Number of hidden states ``K`` (the length of the one-hot vectors :attr:`h`).
-    """
-
-    states: np.ndarray
-    y: np.ndarray
-    n_states: int
-
-    @property
-    def h(self) -> np.ndarray:
-        """The one-hot hidden states of the softmax RNN, shape ``(T, K)`` or ``(batch, T, K)``."""
-        return np.eye(self.n_states)[self.states]
-
-    def __repr__(self) -> str:
-        return f"HMMSample(states: shape {self.states.shape}, y: shape {self.y.shape}, K={self.n_states})"
-
+__all__ = ["OneHotSoftmaxCell", "BeliefCell"]
 
 # -- the one-hot softmax RNN ------------------------------------------------------------------------
 
@@ -158,7 +69,7 @@ class OneHotSoftmaxCell(Cell):
     Examples
     --------
     >>> import numpy as np
-    >>> from rnnss.hmm import HMM, hmm_to_rnn
+    >>> from rnnss import HMM, hmm_to_rnn
     >>> hmm = HMM(pi=[1.0, 0.0], A=[[0.9, 0.1], [0.0, 1.0]], B=[[0.8, 0.2], [0.1, 0.9]])
     >>> cell = hmm_to_rnn(hmm)
     >>> cell.W  # (ln A)^T: the structural zero is an exact -inf
@@ -179,7 +90,7 @@ class OneHotSoftmaxCell(Cell):
         W = _logits("W", self.W, (None, None))
         K = W.shape[0]
         if W.shape != (K, K):
-            raise v.DimensionError(f"W must be a square matrix with shape (K, K); got shape {v._shape_str(W.shape)}")
+            raise v.DimensionError(f"W must be a square matrix with shape (K, K); got shape {v.shape_str(W.shape)}")
         V = _logits("V", self.V, (None, K))
         c = _logits("init_logits", self.init_logits, (K,))
         _freeze_all(self, W=W, V=V, init_logits=c)
@@ -440,8 +351,8 @@ class BeliefCell(Cell):
     Examples
     --------
     >>> import numpy as np
-    >>> from rnnss.cells.softmax import BeliefCell
-    >>> from rnnss.cells import scan
+    >>> from rnnss import BeliefCell
+    >>> from rnnss import scan
     >>> cell = BeliefCell(A=[[0.9, 0.1], [0.2, 0.8]], pi=[0.5, 0.5], B=[[0.9, 0.1], [0.2, 0.8]])
     >>> np.round(scan(cell, np.eye(2)[[0, 0, 1]]), 4)  # filtering after y = 0, 0, 1
     array([[0.8182, 0.1818],

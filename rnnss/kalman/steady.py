@@ -1,0 +1,184 @@
+"""The steady-state (infinite-horizon) Kalman filter and RTS smoother of a model, from the filter DARE."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from .. import _validate as v
+from .._linalg import solve_dare, solve_stein
+from ..exceptions import IllConditionedError, NotDetectableError, NotStabilizableError, NumericalError
+from ..linear import LinearRNN
+from ..structure import pbh_test
+from .smoother import smoother_gain
+
+__all__ = ["SteadyState", "steady_state"]
+
+
+
+# -- steady state ----------------------------------------------------------------------------------
+
+# Above this condition number of the steady innovation covariance S (or of P) the gains lose more than
+# about 4 of the 16 significant digits and the RNN-equivalence checks at 1e-10 would be meaningless.
+STEADY_MAX_COND = 1e12
+
+
+@dataclass(frozen=True, repr=False)
+class SteadyState:
+    """The steady-state (infinite-horizon) Kalman filter and RTS smoother of a model.
+
+    Attributes
+    ----------
+    predicted_cov : ndarray, shape (n, n)
+        ``P``, the stabilising solution of the filter DARE ``P = W P W^T - W P V^T S^{-1} V P W^T + Q``.
+    filtered_cov : ndarray, shape (n, n)
+        ``P_f = (I - K V) P``.
+    smoothed_cov : ndarray, shape (n, n)
+        ``P_s``, solving ``P_s = P_f + J (P_s - P) J^T`` (a Stein equation): the mid-sequence smoother error.
+    lag_one_cov : ndarray, shape (n, n)
+        ``Cov[h_{t+1}, h_t | all y] = P_s J^T``.
+    innovation_cov : ndarray, shape (m, m)
+        ``S = V P V^T + R``.
+    gain : ndarray, shape (n, m)
+        The filter gain ``K = P V^T S^{-1}``.
+    smoother_gain : ndarray, shape (n, n)
+        ``J = P_f W^T P^{-1}``.
+    filter_matrix : ndarray, shape (n, n)
+        ``(I - K V) W``, the recurrent matrix of the filter RNN.
+    filter_radius : float
+        Spectral radius of ``filter_matrix``: the filter RNN forgets its start like ``filter_radius^t``.
+    smoother_radius : float
+        Spectral radius of ``J``, the backward RNN's forgetting rate.
+    riccati_residual : float
+        ``||DARE(P) - P||_F / ||P||_F`` of the returned solution.
+    condition_numbers : dict
+        2-norm condition numbers of ``S`` (``"innovation_cov"``) and ``P`` (``"predicted_cov"``).
+    """
+
+    predicted_cov: np.ndarray
+    filtered_cov: np.ndarray
+    smoothed_cov: np.ndarray
+    lag_one_cov: np.ndarray
+    innovation_cov: np.ndarray
+    gain: np.ndarray
+    smoother_gain: np.ndarray
+    filter_matrix: np.ndarray
+    filter_radius: float
+    smoother_radius: float
+    riccati_residual: float
+    condition_numbers: dict
+
+    def __repr__(self) -> str:
+        tr = lambda a: float(np.trace(a))  # noqa: E731
+        return (
+            f"SteadyState(tr P={tr(self.predicted_cov):.6g}, tr P_f={tr(self.filtered_cov):.6g}, "
+            f"tr P_s={tr(self.smoothed_cov):.6g}, filter radius={self.filter_radius:.4g}, "
+            f"smoother radius={self.smoother_radius:.4g}, residual={self.riccati_residual:.1e})"
+        )
+
+
+
+def steady_state(rnn: LinearRNN) -> SteadyState:
+    r"""Steady-state covariances and gains of the Kalman filter and RTS smoother, from the DARE.
+
+    Parameters
+    ----------
+    rnn : LinearRNN
+        The model; needs ``(W, V)`` detectable, ``(W, Q^{1/2})`` stabilisable and a non-singular steady
+        innovation covariance ``V P V^T + R`` (``R`` itself may be singular, e.g. noise-free outputs).
+
+    Returns
+    -------
+    SteadyState
+        Predicted, filtered and smoothed error covariances, the gains ``K`` and ``J``, and the spectral
+        radii that set how fast the time-varying filter and smoother reach them.
+
+    Raises
+    ------
+    NotDetectableError
+        If a mode with ``|lambda| >= 1`` is invisible in ``y`` (its error would grow without bound).
+    NotStabilizableError
+        If a mode with ``|lambda| >= 1`` receives no process noise (no stabilising DARE solution).
+    NumericalError
+        If ``V P V^T + R`` is singular (an output is an exact function of the past) or the DARE solution
+        fails its residual or stabilisation check.
+    IllConditionedError
+        If ``S`` or ``P`` has a condition number above ``1e12`` (reported on the exception).
+
+    Examples
+    --------
+    >>> import rnnss
+    >>> ss = rnnss.steady_state(rnnss.LinearRNN(W=0.9, Q=1.0, R=1.0))
+    >>> round(float(ss.predicted_cov[0, 0]), 6)  # scalar DARE: P^2 + (r(1-a^2) - q) P - q r = 0
+    1.4839
+    """
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
+    W, V, Q, R = rnn.W, rnn.V, rnn.Q, rnn.R
+    n = rnn.n_hidden
+    lam_r = np.linalg.eigvalsh(R)
+    # Doubling needs R^{-1}; with R singular or nearly so (noise-free outputs, or an ML fit that ended on
+    # the boundary) scipy's extended-pencil solver, which never inverts R, is the right tool.
+    singular_r = lam_r[0] <= 1e-8 * max(float(lam_r[-1]), np.finfo(float).tiny)
+    pbh = pbh_test(rnn, source="noise")  # only modes with |lambda| >= 1 matter for the filter DARE
+    undetectable = pbh.eigenvalues[~pbh.stable & ~pbh.observable]
+    unstabilizable = pbh.eigenvalues[~pbh.stable & ~pbh.controllable]
+    if undetectable.size:
+        raise NotDetectableError(
+            "(W, V) is not detectable: the mode(s) "
+            + ", ".join(f"{lam:.4g}" for lam in undetectable)
+            + " with |lambda| >= 1 do not reach the outputs, so their estimation error grows without bound"
+        )
+    if unstabilizable.size:
+        raise NotStabilizableError(
+            "(W, Q^1/2) is not stabilisable: the mode(s) "
+            + ", ".join(f"{lam:.4g}" for lam in unstabilizable)
+            + " with |lambda| >= 1 receive no process noise; the filter gain for them tends to zero and no "
+            "stabilising steady state exists (add process noise to those modes or remove them)"
+        )
+    try:
+        P = scipy.linalg.solve_discrete_are(W.T, V.T, Q, R) if singular_r else solve_dare(W, V, Q, R)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        hint = (
+            "; with a singular R this usually means the steady innovation covariance V P V^T + R is singular "
+            "(some outputs are exact linear functions of the past)"
+            if singular_r
+            else ""
+        )
+        raise NumericalError(f"the filter DARE could not be solved ({exc}){hint}") from None
+    P = 0.5 * (P + P.T)
+    S = V @ P @ V.T + R
+    S = 0.5 * (S + S.T)
+    lam_s = np.linalg.eigvalsh(S)
+    if lam_s[0] <= 1e-14 * max(float(lam_s[-1]), np.finfo(float).tiny):
+        raise NumericalError(
+            f"the steady innovation covariance V P V^T + R is singular (eigenvalues {lam_s[0]:.3g} .. {lam_s[-1]:.3g}): "
+            "some outputs are exact linear functions of the past; drop them or give R a positive variance"
+        )
+    cond = {"innovation_cov": float(np.linalg.cond(S)), "predicted_cov": float(np.linalg.cond(P))}
+    if cond["innovation_cov"] > STEADY_MAX_COND:
+        raise IllConditionedError(
+            f"the steady innovation covariance S is ill-conditioned (condition number {cond['innovation_cov']:.3g}); "
+            "rescale the outputs or check R", cond["innovation_cov"],
+        )
+    K = scipy.linalg.solve(S, V @ P, assume_a="pos").T
+    A = np.eye(n) - K @ V
+    Pf = A @ P @ A.T + K @ R @ K.T
+    Pf = 0.5 * (Pf + Pf.T)
+    resid_mat = W @ Pf @ W.T + Q - P
+    residual = float(np.linalg.norm(resid_mat) / max(np.linalg.norm(P), np.finfo(float).tiny))
+    if residual > 1e-8:
+        raise NumericalError(f"the DARE solution fails its residual check (relative residual {residual:.3g})")
+    Wf = A @ W
+    rho_f = float(np.max(np.abs(np.linalg.eigvals(Wf))))
+    if rho_f >= 1:
+        raise NumericalError(f"the DARE solution is not stabilising (spectral radius of (I - K V) W = {rho_f:.6g})")
+    if cond["predicted_cov"] > STEADY_MAX_COND:
+        # P nearly singular: J = Pf W^T P^{-1} is then determined only through a pseudo-inverse.
+        J = smoother_gain(Pf, W, P)
+    else:
+        J = scipy.linalg.solve(P, W @ Pf, assume_a="pos").T
+    rho_s = float(np.max(np.abs(np.linalg.eigvals(J))))
+    Ps = solve_stein(J, Pf - J @ P @ J.T)
+    return SteadyState(P, Pf, Ps, Ps @ J.T, S, K, J, Wf, rho_f, rho_s, residual, cond)
