@@ -34,7 +34,13 @@ def statsmodels_setup(rnn, y):
     n, m = rnn.n_hidden, rnn.n_outputs
     ks = KalmanSmoother(k_endog=m, k_states=n, k_posdef=n)
     ks.bind(np.ascontiguousarray(y))
-    ks["design"], ks["obs_cov"], ks["transition"], ks["selection"], ks["state_cov"] = rnn.V, rnn.R, rnn.W, np.eye(n), rnn.Q
+    ks["design"], ks["obs_cov"], ks["transition"], ks["selection"], ks["state_cov"] = (
+        rnn.V,
+        rnn.R,
+        rnn.W,
+        np.eye(n),
+        rnn.Q,
+    )
     ks.initialize_known(rnn.W @ rnn.h0, rnn.W @ rnn.P0 @ rnn.W.T + rnn.Q)
     return ks
 
@@ -42,14 +48,22 @@ def statsmodels_setup(rnn, y):
 def simdkalman_setup(rnn):
     import simdkalman
 
-    return simdkalman.KalmanFilter(state_transition=rnn.W, process_noise=rnn.Q, observation_model=rnn.V, observation_noise=rnn.R)
+    return simdkalman.KalmanFilter(
+        state_transition=rnn.W, process_noise=rnn.Q, observation_model=rnn.V, observation_noise=rnn.R
+    )
 
 
 def report(title, times, base="rnnss"):
     print(title)
     t0 = times[base]
     for name, t in times.items():
-        ratio = "" if name == base else f"  {t / t0:8.2f}x slower than rnnss" if t >= t0 else f"  {t0 / t:8.2f}x FASTER than rnnss"
+        ratio = (
+            ""
+            if name == base
+            else f"  {t / t0:8.2f}x slower than rnnss"
+            if t >= t0
+            else f"  {t0 / t:8.2f}x FASTER than rnnss"
+        )
         print(f"  {name:34s} {t * 1e3:10.2f} ms{ratio}")
 
 
@@ -105,7 +119,11 @@ def main(argv=None):
 
     times["filterpy batch_filter+rts (scaled)"] = best_time(filterpy_run, 1) * args.T / T_slow
     times["pykalman filter+smooth (scaled)"] = best_time(pykalman_run, 1) * args.T / T_slow
-    report(f"\none series, filter + smoother, n=4, m=2, T={args.T} ({times['rnnss'] / args.T * 1e6:.2f} us/step for rnnss)", times)
+    report(
+        f"\none series, filter + smoother, n=4, m=2, T={args.T} "
+        f"({times['rnnss'] / args.T * 1e6:.2f} us/step for rnnss)",
+        times,
+    )
 
     # -- log-likelihood only (the inner loop of fitting) ------------------------------------------------
     times = {
@@ -113,7 +131,9 @@ def main(argv=None):
         "statsmodels loglike": best_time(ks.loglike, args.repeat),
     }
     ll_ours = rnnss.kalman_filter(rnn, y, store_covariances=False).loglik
-    print(f"\nlog-likelihood agreement: |rnnss - statsmodels| = {abs(ll_ours - ks.loglike()):.2e} (of {abs(ll_ours):.4g})")
+    print(
+        f"\nlog-likelihood agreement: |rnnss - statsmodels| = {abs(ll_ours - ks.loglike()):.2e} (of {abs(ll_ours):.4g})"
+    )
     report(f"log-likelihood evaluation, T={args.T}", times)
 
     # -- many series sharing one model ----------------------------------------------------------------
@@ -122,7 +142,10 @@ def main(argv=None):
     a1, P1 = rnn.W @ rnn.h0, rnn.W @ rnn.P0 @ rnn.W.T + rnn.Q
     simd = kf.smooth(yb, initial_value=a1, initial_covariance=P1)
     ours_b = rnnss.rts_smoother(rnn, yb)
-    print(f"\nbatch agreement with simdkalman (smoothed means, max abs): {np.max(np.abs(simd.states.mean - ours_b.smoothed_means)):.1e}")
+    print(
+        "\nbatch agreement with simdkalman (smoothed means, max abs): "
+        f"{np.max(np.abs(simd.states.mean - ours_b.smoothed_means)):.1e}"
+    )
     times = {
         "rnnss": best_time(lambda: rnnss.rts_smoother(rnn, yb), args.repeat),
         "simdkalman smooth": best_time(lambda: kf.smooth(yb, initial_value=a1, initial_covariance=P1), args.repeat),

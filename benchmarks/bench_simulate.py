@@ -34,7 +34,9 @@ def main(argv=None):
     sys_c, sys_s = rnn.to_statespace(), rnn.to_dlti()
     times = {
         "rnnss.simulate": best_time(lambda: rnnss.simulate(rnn, x=x, noise=False), args.repeat),
-        "control.forced_response": best_time(lambda: control.forced_response(sys_c, T=np.arange(args.T + 1), U=u.T), args.repeat),
+        "control.forced_response": best_time(
+            lambda: control.forced_response(sys_c, T=np.arange(args.T + 1), U=u.T), args.repeat
+        ),
         "scipy.signal.dlsim": best_time(lambda: scipy.signal.dlsim(sys_s, u), args.repeat),
     }
     base = times["rnnss.simulate"]

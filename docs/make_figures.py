@@ -18,7 +18,9 @@ def main():
         for old in out.glob("*.png"):
             old.unlink()
         print(f"running {script.name} ...", flush=True)
-        subprocess.run([sys.executable, str(script), "--outdir", str(out)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(script), "--outdir", str(out)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+        )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ import numpy as np  # noqa: E402
 import scipy.linalg  # noqa: E402
 
 import rnnss  # noqa: E402
-from rnnss.demo import default_model  # noqa: E402
 from rnnss import (  # noqa: E402
     balanced_truncation,
     controllability_matrix,
@@ -39,6 +38,7 @@ from rnnss import (  # noqa: E402
     steer,
     structure_report,
 )
+from rnnss.demo import default_model  # noqa: E402
 
 
 def frequency_response(rnn, omegas):
@@ -77,12 +77,16 @@ def main(argv=None):
     N = 12
     res = steer(rnn, target, N)
     sim = rnnss.simulate(rnn, x=res.inputs, noise=False)
-    print(f"\nSteer h from h0 = {rnn.h0} to {target} in {N} steps: energy {res.energy:.4g}, "
-          f"simulated h_N = {np.array2string(sim.h[-1], precision=6)}, miss {np.linalg.norm(sim.h[-1] - target):.1e}")
+    print(
+        f"\nSteer h from h0 = {rnn.h0} to {target} in {N} steps: energy {res.energy:.4g}, "
+        f"simulated h_N = {np.array2string(sim.h[-1], precision=6)}, miss {np.linalg.norm(sim.h[-1] - target):.1e}"
+    )
     horizons = np.arange(3, 16 if args.quick else 41)
     energies = [steer(rnn, target, k).energy for k in horizons]
-    print(f"Energy needed: {energies[0]:.4g} in {horizons[0]} steps, {energies[-1]:.4g} in {horizons[-1]} steps "
-          "(a longer horizon lets the dynamics do more of the work)")
+    print(
+        f"Energy needed: {energies[0]:.4g} in {horizons[0]} steps, {energies[-1]:.4g} in {horizons[-1]} steps "
+        "(a longer horizon lets the dynamics do more of the work)"
+    )
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
     t = np.arange(0, N + 1)
     h = np.vstack([rnn.h0, sim.h])
@@ -106,20 +110,26 @@ def main(argv=None):
     x = rng.standard_normal((30, 1))
     truth = rnnss.simulate(rnn, x=x, noise=False)
     rec = reconstruct_state(rnn, truth.y, x)
-    print(f"\nReconstruct h from noiseless y: rank {rec.rank}/{rnn.n_hidden}, condition {rec.condition:.3g}, "
-          f"max |h - h_hat| = {np.max(np.abs(rec.states - truth.h)):.1e}")
+    print(
+        f"\nReconstruct h from noiseless y: rank {rec.rank}/{rnn.n_hidden}, condition {rec.condition:.3g}, "
+        f"max |h - h_hat| = {np.max(np.abs(rec.states - truth.h)):.1e}"
+    )
     noisy = truth.y + 0.01 * rng.standard_normal(truth.y.shape)
     rec_noisy = reconstruct_state(rnn, noisy, x)
-    print(f"  with output noise of std 0.01: max |h - h_hat| = {np.max(np.abs(rec_noisy.states - truth.h)):.3g} "
-          f"(least squares; the Kalman smoother is the optimal tool for noisy data)")
+    print(
+        f"  with output noise of std 0.01: max |h - h_hat| = {np.max(np.abs(rec_noisy.states - truth.h)):.3g} "
+        f"(least squares; the Kalman smoother is the optimal tool for noisy data)"
+    )
 
     # 4. Why PBH and not the rank of the Kalman matrix.
     bank = rnnss.LinearRNN(W=np.diag(np.linspace(0.05, 0.95, 20)), U=np.ones((20, 1)), V=np.ones((1, 20)) / 20)
     kal = numerical_rank(controllability_matrix(bank))
     pbh = pbh_test(bank)
-    print(f"\n20 leaky integrators, one input: Kalman-matrix rank {kal.rank}/20 in floating point, but PBH says "
-          f"controllable={pbh.controllable.all()} (smallest margin {pbh.controllability_margin.min():.2g}) and the "
-          f"staircase finds dimension {controllability_staircase(bank).dim}")
+    print(
+        f"\n20 leaky integrators, one input: Kalman-matrix rank {kal.rank}/20 in floating point, but PBH says "
+        f"controllable={pbh.controllable.all()} (smallest margin {pbh.controllability_margin.min():.2g}) and the "
+        f"staircase finds dimension {controllability_staircase(bank).dim}"
+    )
 
     # 5. A padded network: two extra units that the input never reaches or the output never reads.
     W = scipy.linalg.block_diag(rnn.W, 0.7, 0.3)
@@ -127,8 +137,10 @@ def main(argv=None):
     padded = rnnss.LinearRNN(W=W, U=np.vstack([rnn.U, [[0.0], [0.0]]]), V=np.hstack([rnn.V, [[0.0, 0.5], [0.0, 0.0]]]))
     small = minimal_realization(padded)
     diff = np.max(np.abs(rnnss.markov_parameters(small, 200) - rnnss.markov_parameters(padded, 200)))
-    print(f"\nPadded network with n = {padded.n_hidden}: minimal realisation has n = {small.n_hidden}; "
-          f"max |Markov parameter difference| over 200 lags = {diff:.1e}")
+    print(
+        f"\nPadded network with n = {padded.n_hidden}: minimal realisation has n = {small.n_hidden}; "
+        f"max |Markov parameter difference| over 200 lags = {diff:.1e}"
+    )
 
     # 6. Balanced truncation of the leaky bank, with the a-priori bound.
     hsv = hankel_singular_values(bank)

@@ -18,17 +18,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import rnnss  # noqa: E402
-from rnnss.plot import plot_bifurcation, plot_gradient_norms, plot_lyapunov, plot_phase_portrait  # noqa: E402
-from rnnss import ElmanCell, random_cell
 from rnnss import (  # noqa: E402
+    ElmanCell,
+    NoisyCell,
+    extended_kalman_filter,
     fixed_points,
     jacobian_products,
     linearize,
     lyapunov_exponents,
+    random_cell,
+    simulate_noisy,
     tanh_bifurcation,
     time_constant,
+    unscented_kalman_filter,
 )
-from rnnss import NoisyCell, extended_kalman_filter, simulate_noisy, unscented_kalman_filter
+from rnnss.plot import plot_bifurcation, plot_gradient_norms, plot_lyapunov, plot_phase_portrait  # noqa: E402
 
 
 def save(fig, path):
@@ -84,12 +88,18 @@ def main(argv=None):
     x = np.random.default_rng(3).standard_normal((T, 2))
     tanh_rnn = random_cell("elman", n, 2, gain=1.0, rng=4)
     lstm = random_cell("lstm", n, 2, forget_bias=4.6, gain=0.1, rng=4)
-    flows = {"tanh RNN": jacobian_products(tanh_rnn, x, store_products=False), "LSTM, f = 0.99": jacobian_products(lstm, x, store_products=False)}
+    flows = {
+        "tanh RNN": jacobian_products(tanh_rnn, x, store_products=False),
+        "LSTM, f = 0.99": jacobian_products(lstm, x, store_products=False),
+    }
     print(f"\n4. ||d s_T / d s_(T-k)||_2 over T = {T} steps")
     for label, flow in flows.items():
         print(f"   {label}: {flow.norms[T]:.3g} after {T} steps, geometric rate {flow.rate:.4f} per step")
     print("   (the LSTM's cell-state path multiplies by f ~ 0.99 per step; gate feedback can tip it just above 1)")
-    print(f"   seeds' numbers: 0.95^60 = {0.95**60:.3f}; adding problem 0.90^499 = {0.90**499:.2e} vs 0.99^499 = {0.99**499:.2e}")
+    print(
+        f"   seeds' numbers: 0.95^60 = {0.95**60:.3f}; adding problem "
+        f"0.90^499 = {0.90**499:.2e} vs 0.99^499 = {0.99**499:.2e}"
+    )
     print(f"   forget gate f = 0.95 at dt = 0.02 s remembers for tau = {time_constant(0.95, 0.02):.3f} s")
     save(plot_gradient_norms(flows, bounds=False), out / "gradient_norms.png")
 

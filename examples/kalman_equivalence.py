@@ -15,8 +15,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
 import rnnss  # noqa: E402
-from rnnss.plot import plot_equivalence  # noqa: E402
 from rnnss.demo import default_model  # noqa: E402
+from rnnss.plot import plot_equivalence  # noqa: E402
 
 
 def main(argv=None):

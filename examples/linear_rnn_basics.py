@@ -64,7 +64,11 @@ def main(argv=None):
             warnings.simplefilter("ignore")
             step = rnnss.from_continuous(J, dt=dt, method="euler", h0=[1.0, 0.0])
         h = rnnss.simulate(step, int(4 / dt), noise=False).h
-        ax.semilogy(dt * np.arange(1, len(h) + 1), np.linalg.norm(h, axis=1), label=f"dt = {dt:.4f} (rho = {step.spectral_radius:.3f})")
+        ax.semilogy(
+            dt * np.arange(1, len(h) + 1),
+            np.linalg.norm(h, axis=1),
+            label=f"dt = {dt:.4f} (rho = {step.spectral_radius:.3f})",
+        )
     exact = rnnss.from_continuous(J, dt=0.01, h0=[1.0, 0.0])
     h = rnnss.simulate(exact, 400, noise=False).h
     ax.semilogy(0.01 * np.arange(1, 401), np.linalg.norm(h, axis=1), "k:", label="exact (zoh)")

@@ -15,8 +15,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
 import rnnss  # noqa: E402
-from rnnss.plot import plot_mse_ratio_sweep  # noqa: E402
 from rnnss.demo import default_model  # noqa: E402
+from rnnss.plot import plot_mse_ratio_sweep  # noqa: E402
 
 
 def main(argv=None):
@@ -40,7 +40,9 @@ def main(argv=None):
         riccati = rnnss.mse_ratio(rnnss.LinearRNN(W=a, Q=q, R=r)).total
         print(f"AR(1) a={a}, q={q}, r={r}: closed form {closed:.10f}, Riccati {riccati:.10f}")
 
-    sweep = rnnss.mse_ratio_sweep(noise_ratio=np.logspace(-4, 3, 15 if args.quick else 60), radius=[0.0, 0.5, 0.9, 0.99])
+    sweep = rnnss.mse_ratio_sweep(
+        noise_ratio=np.logspace(-4, 3, 15 if args.quick else 60), radius=[0.0, 0.5, 0.9, 0.99]
+    )
     print(sweep)
     fig = plot_mse_ratio_sweep(sweep)
     fig.savefig(out / "mse_ratio_sweep.png", dpi=120)

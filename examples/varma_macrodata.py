@@ -25,8 +25,14 @@ import numpy as np  # noqa: E402
 import statsmodels.api as sm  # noqa: E402
 from statsmodels.tsa.statespace.varmax import VARMAX  # noqa: E402
 
-from rnnss import fit_linear_rnn, fit_varma_rnn
-from rnnss import from_statsmodels, innovation_responses, rnn_to_varma, to_statsmodels_params
+from rnnss import (
+    fit_linear_rnn,
+    fit_varma_rnn,
+    from_statsmodels,
+    innovation_responses,
+    rnn_to_varma,
+    to_statsmodels_params,
+)
 
 NAMES = ["realgdp", "realcons", "realinv"]
 

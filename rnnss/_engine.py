@@ -51,6 +51,7 @@ def mm(A, B, out):  # out = A @ B
                 for j in range(B.shape[1]):
                     out[i, j] += a * B[r, j]
 
+
 @jit
 def mmt(A, B, out):  # out = A @ B.T
     for i in range(A.shape[0]):
@@ -59,6 +60,7 @@ def mmt(A, B, out):  # out = A @ B.T
             for r in range(A.shape[1]):
                 s += A[i, r] * B[j, r]
             out[i, j] = s
+
 
 @jit
 def mtm(A, B, out):  # out = A.T @ B
@@ -70,6 +72,7 @@ def mtm(A, B, out):  # out = A.T @ B
                 for j in range(B.shape[1]):
                     out[i, j] += a * B[r, j]
 
+
 @jit
 def mv(A, x, out):  # out = A @ x
     for i in range(A.shape[0]):
@@ -77,6 +80,7 @@ def mv(A, x, out):  # out = A @ x
         for r in range(A.shape[1]):
             s += A[i, r] * x[r]
         out[i] = s
+
 
 @jit
 def mtv(A, x, out):  # out = A.T @ x
@@ -87,12 +91,14 @@ def mtv(A, x, out):  # out = A.T @ x
             for i in range(A.shape[1]):
                 out[i] += A[r, i] * xl
 
+
 @jit
 def ger(x, y, alpha, out):  # out += alpha x y^T
     for i in range(x.shape[0]):
         ax = alpha * x[i]
         for j in range(y.shape[0]):
             out[i, j] += ax * y[j]
+
 
 @jit
 def chol_inv(S, out):
@@ -124,6 +130,7 @@ def chol_inv(S, out):
     mtm(Li, Li, out)
     return logdet, True
 
+
 @jit
 def symmetrize(A):
     for i in range(A.shape[0]):
@@ -131,6 +138,7 @@ def symmetrize(A):
             s = 0.5 * (A[i, j] + A[j, i])
             A[i, j] = s
             A[j, i] = s
+
 
 @jit
 def mask_rows(V, o, out):
@@ -144,15 +152,15 @@ def cholesky(S, k, L):
     """Lower Cholesky factor of the leading k x k block of S into L; False if not positive definite."""
     for j in range(k):
         s = S[j, j]
-        for l in range(j):
-            s -= L[j, l] * L[j, l]
+        for r in range(j):
+            s -= L[j, r] * L[j, r]
         if not s > 0.0:
             return False
         L[j, j] = math.sqrt(s)
         for i in range(j + 1, k):
             s = S[i, j]
-            for l in range(j):
-                s -= L[i, l] * L[j, l]
+            for r in range(j):
+                s -= L[i, r] * L[j, r]
             L[i, j] = s / L[j, j]
         for i in range(j):
             L[i, j] = 0.0

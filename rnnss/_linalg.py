@@ -1,4 +1,4 @@
-"""Shared numerics, written once: Stein and DARE solvers, PSD factors, symmetrisation, companion matrices, Gaussian constants."""
+"""Shared numerics, written once: Stein and DARE solvers, PSD factors, companion matrices, Gaussian constants."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -55,9 +56,7 @@ class Model:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self) or not dataclasses.is_dataclass(self):
             return NotImplemented
-        return all(
-            _equal(getattr(self, f.name), getattr(other, f.name)) for f in dataclasses.fields(self) if f.compare
-        )
+        return all(_equal(getattr(self, f.name), getattr(other, f.name)) for f in dataclasses.fields(self) if f.compare)
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -188,7 +188,9 @@ def as_sequence(
     else:
         raise DimensionError(f"{name} must have shape {layouts}; got shape {shape_str(arr.shape)}")
     if steps is not None and arr.shape[1] != steps:
-        raise DimensionError(f"{name} must have T = {steps} time steps on axis {1 if batched else 0}; got {arr.shape[1]}")
+        raise DimensionError(
+            f"{name} must have T = {steps} time steps on axis {1 if batched else 0}; got {arr.shape[1]}"
+        )
     if arr.shape[1] < 1:
         raise ValueError(f"{name} must hold at least one time step; got T = 0")
     check_finite(name, arr, allow_nan=allow_nan)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -178,16 +179,24 @@ def _cmd_mse_ratio(args: argparse.Namespace) -> int:
     rnn = _load_model(args.model, LinearRNN)
     res = mse_ratio(rnn)
     print(f"analytic steady-state smoother/filter MSE ratio: {res.total:.6f}")
-    print(f"  filter MSE {res.filter_mse:.6g}, smoother MSE {res.smoother_mse:.6g}, one-step predictor MSE {res.predictor_mse:.6g}")
+    print(
+        f"  filter MSE {res.filter_mse:.6g}, smoother MSE "
+        f"{res.smoother_mse:.6g}, one-step predictor MSE {res.predictor_mse:.6g}"
+    )
     print("  per hidden unit: " + ", ".join(f"h{i + 1} {r:.6f}" for i, r in enumerate(res.per_unit)))
     if args.monte_carlo:
         mc = mse_ratio_mc(rnn, T=args.T, n_runs=args.monte_carlo, rng=args.seed, progress=None)
         lo, hi = mc.ci
         print(
-            f"Monte Carlo ({mc.n_runs} runs x T = {mc.T}, window {mc.window[0]}..{mc.window[1]}): ratio {mc.ratio:.6f}, "
-            f"{mc.confidence:.0%} CI [{lo:.6f}, {hi:.6f}] -> analytic value {'inside' if mc.contains_analytic else 'OUTSIDE'}"
+            f"Monte Carlo ({mc.n_runs} runs x T = {mc.T}, window "
+            f"{mc.window[0]}..{mc.window[1]}): ratio {mc.ratio:.6f}, "
+            f"{mc.confidence:.0%} CI [{lo:.6f}, {hi:.6f}] -> analytic "
+            f"value {'inside' if mc.contains_analytic else 'OUTSIDE'}"
         )
-        print(f"  filter MSE {mc.filter_mse:.6g} +- {mc.filter_mse_se:.2g}, smoother MSE {mc.smoother_mse:.6g} +- {mc.smoother_mse_se:.2g}")
+        print(
+            f"  filter MSE {mc.filter_mse:.6g} +- {mc.filter_mse_se:.2g}, "
+            f"smoother MSE {mc.smoother_mse:.6g} +- {mc.smoother_mse_se:.2g}"
+        )
     if args.plot:
         from .plot import plot_mse_ratio_sweep
 
@@ -234,7 +243,9 @@ def _cmd_hmm_check(args: argparse.Namespace) -> int:
     data = read_array(args.data, "DATA")
     categorical = isinstance(model, (HMM, OneHotSoftmaxCell))
     if categorical and data.shape[1] != 1:
-        raise UsageError(f"DATA for a categorical HMM must be one column of integer symbols; got {data.shape[1]} columns")
+        raise UsageError(
+            f"DATA for a categorical HMM must be one column of integer symbols; got {data.shape[1]} columns"
+        )
     report = verify_hmm_equivalence(model, data[:, 0] if categorical else data, tol=args.tol)
     print(report)
     if args.posteriors:
@@ -256,14 +267,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rnnss {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="tour of what rnnss shows about a built-in model",
-                       description="Print a report on the built-in model and write it, with PNG figures, to a folder.")
+    p = sub.add_parser(
+        "demo",
+        help="tour of what rnnss shows about a built-in model",
+        description="Print a report on the built-in model and write it, with PNG figures, to a folder.",
+    )
     p.add_argument("--outdir", default="rnnss-demo", help="folder for report.txt and the figures (default: rnnss-demo)")
     p.add_argument("--no-figures", action="store_true", help="only print the report")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("simulate", help="simulate outputs of a linear RNN to a CSV/NPY file",
-                       description="Simulate y (and optionally h) from a LinearRNN model file.")
+    p = sub.add_parser(
+        "simulate",
+        help="simulate outputs of a linear RNN to a CSV/NPY file",
+        description="Simulate y (and optionally h) from a LinearRNN model file.",
+    )
     p.add_argument("model", metavar="MODEL", help="LinearRNN model file (.json or .npz)")
     p.add_argument("--steps", type=int, default=1000, help="number of steps when the model has no inputs")
     p.add_argument("--inputs", metavar="FILE", help="input sequence x (CSV/NPY), one row per step")
@@ -273,9 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--states", metavar="FILE", help="also write the hidden states h")
     p.set_defaults(func=_cmd_simulate)
 
-    p = sub.add_parser("kalman-check", help="verify that the Kalman filter/smoother are linear RNNs on data",
-                       description="Run the exact filter and smoother, the filter RNN and smoother RNN, and the peers "
-                       "(statsmodels, filterpy) on the data; print the equivalence report. Exit code 1 if it fails.")
+    p = sub.add_parser(
+        "kalman-check",
+        help="verify that the Kalman filter/smoother are linear RNNs on data",
+        description="Run the exact filter and smoother, the filter RNN and smoother RNN, and the peers "
+        "(statsmodels, filterpy) on the data; print the equivalence report. Exit code 1 if it fails.",
+    )
     p.add_argument("model", metavar="MODEL", help="LinearRNN model file")
     p.add_argument("data", metavar="DATA", help="observations y, shape (T, m), complete (no missing values)")
     p.add_argument("--inputs", metavar="FILE", help="inputs x, shape (T, p)")
@@ -284,9 +304,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="PNG", help="save the transient-decay figure")
     p.set_defaults(func=_cmd_kalman_check)
 
-    p = sub.add_parser("mse-ratio", help="smoother vs filter MSE ratio, analytic and Monte Carlo",
-                       description="Steady-state smoother/filter MSE ratio of a LinearRNN; with --monte-carlo N also a "
-                       "simulation estimate with a 95%% confidence interval.")
+    p = sub.add_parser(
+        "mse-ratio",
+        help="smoother vs filter MSE ratio, analytic and Monte Carlo",
+        description="Steady-state smoother/filter MSE ratio of a LinearRNN; with --monte-carlo N also a "
+        "simulation estimate with a 95%% confidence interval.",
+    )
     p.add_argument("model", metavar="MODEL", help="LinearRNN model file")
     p.add_argument("--monte-carlo", type=int, metavar="N", help="number of simulated runs")
     p.add_argument("--T", type=int, default=1000, help="length of each simulated run (default 1000)")
@@ -294,26 +317,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="PNG", help="save the sweep of the ratio against Q/R and |lambda|")
     p.set_defaults(func=_cmd_mse_ratio)
 
-    p = sub.add_parser("fit", help="fit a VARMA-equivalent linear RNN to data by exact maximum likelihood",
-                       description="Fit a linear RNN with N hidden units (--states N), or the RNN whose VARMA(p, q) "
-                       "image is the ML estimate (--varma P Q), to a multivariate series (NaN = missing). Prints the "
-                       "fit report and writes the fitted LinearRNN.")
+    p = sub.add_parser(
+        "fit",
+        help="fit a VARMA-equivalent linear RNN to data by exact maximum likelihood",
+        description="Fit a linear RNN with N hidden units (--states N), or the RNN whose VARMA(p, q) "
+        "image is the ML estimate (--varma P Q), to a multivariate series (NaN = missing). Prints the "
+        "fit report and writes the fitted LinearRNN.",
+    )
     p.add_argument("data", metavar="DATA", help="observations y, shape (T, m)")
     p.add_argument("--states", type=int, metavar="N", help="hidden units of the linear RNN")
     p.add_argument("--varma", type=int, nargs=2, metavar=("P", "Q"), help="VARMA orders")
     p.add_argument("--inputs", metavar="FILE", help="exogenous inputs x, shape (T, p)")
-    p.add_argument("--trend", choices=["c", "n"], default="c", help="VARMA intercept: 'c' constant (default) or 'n' none")
+    p.add_argument(
+        "--trend", choices=["c", "n"], default="c", help="VARMA intercept: 'c' constant (default) or 'n' none"
+    )
     p.add_argument("--no-std-errors", action="store_true", help="skip the standard errors (faster)")
     p.add_argument("--output", "-o", required=True, help="where to write the fitted LinearRNN (.json or .npz)")
     p.add_argument("--varma-output", metavar="FILE", help="also write the fitted VARMA (or the RNN's VARMA image)")
     p.set_defaults(func=_cmd_fit)
 
-    p = sub.add_parser("hmm-check", help="check that an HMM and its RNN forms give identical likelihoods",
-                       description="Compute log p(y) by the HMM forward recursions, the one-hot softmax RNN, the "
-                       "belief-state RNN (both directions), hmmlearn and, for short data, brute force over all paths. "
-                       "Exit code 1 if they differ by more than --tol.")
+    p = sub.add_parser(
+        "hmm-check",
+        help="check that an HMM and its RNN forms give identical likelihoods",
+        description="Compute log p(y) by the HMM forward recursions, the one-hot softmax RNN, the "
+        "belief-state RNN (both directions), hmmlearn and, for short data, brute force over all paths. "
+        "Exit code 1 if they differ by more than --tol.",
+    )
     p.add_argument("model", metavar="MODEL", help="HMM, GaussianHMM or OneHotSoftmaxCell model file")
-    p.add_argument("data", metavar="DATA", help="observations: one column of integer symbols (or (T, d) for a GaussianHMM)")
+    p.add_argument(
+        "data", metavar="DATA", help="observations: one column of integer symbols (or (T, d) for a GaussianHMM)"
+    )
     p.add_argument("--tol", type=float, default=1e-10, help="relative tolerance (default 1e-10)")
     p.add_argument("--posteriors", metavar="FILE", help="write the smoothed state posteriors (T, K)")
     p.set_defaults(func=_cmd_hmm_check)

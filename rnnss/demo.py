@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import io as _io
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 import numpy as np
 
-from .linear import eigenmodes, fixed_point, impulse_response, LinearRNN, simulate, spectral_norm, transient_growth, unroll
 from .discretize import euler_max_step
+from .linear import (
+    LinearRNN,
+    eigenmodes,
+    fixed_point,
+    impulse_response,
+    simulate,
+    spectral_norm,
+    transient_growth,
+    unroll,
+)
 
 __all__ = ["default_model", "demo_report", "write_demo"]
 
@@ -94,7 +104,10 @@ def _structure(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     x = np.random.default_rng(1).standard_normal((40, rnn.n_inputs))
     traj = simulate(rnn, x=x, noise=False)
     rec = reconstruct_state(rnn, traj.y, x)
-    out(f"Hidden state read back from noiseless outputs: rank {rec.rank}/{rnn.n_hidden}, max error {np.max(np.abs(rec.states - traj.h)):.1e}")
+    out(
+        f"Hidden state read back from noiseless outputs: rank {rec.rank}/{rnn.n_hidden}, "
+        f"max error {np.max(np.abs(rec.states - traj.h)):.1e}"
+    )
     bank = LinearRNN(W=np.diag(np.linspace(0.05, 0.95, 20)), U=np.ones((20, 1)))
     out(
         f"20 leaky integrators, one input: Kalman-matrix rank {numerical_rank(controllability_matrix(bank)).rank}/20 "
@@ -107,14 +120,20 @@ def _structure(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     )
     small = minimal_realization(pad)
     gap = np.max(np.abs(markov_parameters(small, 100) - markov_parameters(pad, 100)))
-    out(f"Padded with an unreachable unit (n = {pad.n_hidden}): minimal realisation n = {small.n_hidden}, Markov parameters differ by {gap:.1e}")
+    out(
+        f"Padded with an unreachable unit (n = {pad.n_hidden}): minimal "
+        f"realisation n = {small.n_hidden}, Markov parameters differ by {gap:.1e}"
+    )
 
 
 def _kalman(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     from .kalman import steady_state, verify_kalman_equivalence
 
     ss = steady_state(rnn)
-    out(f"Steady-state Kalman gain K (n x m) from the DARE, filter RNN W_f = (I - K V) W with radius {ss.filter_radius:.4f}:")
+    out(
+        "Steady-state Kalman gain K (n x m) from the DARE, filter "
+        f"RNN W_f = (I - K V) W with radius {ss.filter_radius:.4f}:"
+    )
     with np.printoptions(precision=4, suppress=True):
         out("\n".join("  " + line for line in str(ss.gain).splitlines()))
     gen = np.random.default_rng(1)
@@ -142,17 +161,19 @@ def _mse(rnn: LinearRNN, out: Callable[[str], None]) -> None:
 
 
 def _dynamics(rnn: LinearRNN, out: Callable[[str], None]) -> None:
-    from .cells import ElmanCell, LSTMCell
+    from .cells import ElmanCell, LSTMCell, NoisyCell
     from .dynamics import fixed_points, linearize, lyapunov_exponents, tanh_bifurcation
     from .memory import jacobian_products, time_constant
-    from .cells import NoisyCell
     from .nonlinear_filters import simulate_noisy, unscented_kalman_filter
 
     cell = ElmanCell(W=[[1.6, 0.5], [0.5, 1.1]], b=[0.05, -0.02])
     fp = fixed_points(cell, n_starts=50, rng=0)
     out(f"Fixed points of h = tanh(W h + b), W = [[1.6, 0.5], [0.5, 1.1]]: {fp!r}")
     for pt in fp.where("stable"):
-        out(f"  stable at {np.round(pt, 4)}: perturbation half-life {eigenmodes(linearize(cell, pt)).half_life[0]:.3f} steps")
+        out(
+            f"  stable at {np.round(pt, 4)}: perturbation half-life "
+            f"{eigenmodes(linearize(cell, pt)).half_life[0]:.3f} steps"
+        )
     bif = tanh_bifurcation([0.5, 2.0], [0.0, 0.6])
     out(
         f"tanh neuron h = tanh(w h + b): stable states for (w = 0.5, 2) x (b = 0, 0.6) = {bif.n_stable.tolist()}; "
@@ -163,17 +184,26 @@ def _dynamics(rnn: LinearRNN, out: Callable[[str], None]) -> None:
         lyapunov_exponents(ElmanCell(g * W0), steps=1000, h0=np.full(30, 0.5), discard=200, n_exponents=1).max_exponent
         for g in (0.5, 3.0)
     ]
-    out(f"Largest Lyapunov exponent of h = tanh(g W h): {lam[0]:+.3f} (g = 0.5, contracting), {lam[1]:+.3f} (g = 3, chaotic) per step")
+    out(
+        f"Largest Lyapunov exponent of h = tanh(g W h): {lam[0]:+.3f} (g "
+        f"= 0.5, contracting), {lam[1]:+.3f} (g = 3, chaotic) per step"
+    )
     out(f"BPTT: ||dh_60/dh_0|| = {jacobian_products(ElmanCell(0.95 * np.eye(3)), steps=60).norms[60]:.4f} (= 0.95^60)")
     b = np.zeros(8)
     b[2:4] = np.log(99.0)  # forget gates sigma(b_f) = 0.99
     lstm = jacobian_products(LSTMCell(np.zeros((8, 2)), b=b), steps=499, h0=np.ones(4))
-    out(f"Adding problem, 499 steps: RNN 0.90^499 = {0.9**499:.2e}; LSTM cell path with f = 0.99: {lstm.products[-1][2, 2]:.2e}")
+    out(
+        f"Adding problem, 499 steps: RNN 0.90^499 = {0.9**499:.2e}; "
+        f"LSTM cell path with f = 0.99: {lstm.products[-1][2, 2]:.2e}"
+    )
     out(f"Forget gate f = 0.95 at dt = 0.02 s: tau = {time_constant(0.95, 0.02):.3f} s")
     model = NoisyCell(ElmanCell(W=[[1.2, 0.2], [0.2, 0.9]]), Q=0.04, R=0.02, V=[[1.0, 0.5]], P0=0.5)
     traj = simulate_noisy(model, 400, rng=5)
     err = unscented_kalman_filter(model, traj.y).filtered_means - traj.h
-    out(f"UKF on a noisy bistable network, one output: state RMSE {np.sqrt(np.mean(err**2)):.3f} (state std {traj.h.std():.3f})")
+    out(
+        "UKF on a noisy bistable network, one output: state RMSE "
+        f"{np.sqrt(np.mean(err**2)):.3f} (state std {traj.h.std():.3f})"
+    )
 
 
 def _varma(rnn: LinearRNN, out: Callable[[str], None]) -> None:
@@ -205,7 +235,7 @@ def _varma(rnn: LinearRNN, out: Callable[[str], None]) -> None:
 def _frequency(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     from .frequency import frequency_response, h2_norm, hinf_norm, poles, transmission_zeros
     from .snr import snr_gain, snr_gain_mc
-    from .spectra import power_spectrum, response_covariance, Sinusoid, WhiteNoise
+    from .spectra import Sinusoid, WhiteNoise, power_spectrum, response_covariance
 
     hz = lambda w: w / (2 * np.pi * rnn.dt)  # noqa: E731  rad/sample -> cycles per unit of dt
     lam = poles(rnn)
@@ -213,7 +243,10 @@ def _frequency(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     zeros = np.round(transmission_zeros(rnn), 12) + 0
     out(f"Poles {np.array2string(lam, precision=4)}; transmission zeros (x -> y) {np.array2string(zeros, precision=4)}")
     mag = frequency_response(rnn, [0.0, w0, np.pi]).magnitude[:, :, 0]
-    out(f"|H(e^iw)| per output at DC, {hz(w0):.3g} Hz and Nyquist {hz(np.pi):g} Hz: {np.array2string(mag.T, precision=3)}")
+    out(
+        f"|H(e^iw)| per output at DC, {hz(w0):.3g} Hz and Nyquist "
+        f"{hz(np.pi):g} Hz: {np.array2string(mag.T, precision=3)}"
+    )
     hinf = hinf_norm(rnn)
     out(f"H2 norm {h2_norm(rnn):.4f}; H-infinity norm {float(hinf):.4f} at {hz(hinf.omega):.3g} Hz")
     K = 4096  # periodic trapezoid rule: exact for a rational spectrum up to rho^K
@@ -227,7 +260,10 @@ def _frequency(rnn: LinearRNN, out: Callable[[str], None]) -> None:
         f"A {hz(w0):.3g} Hz tone in white noise: SNR {g.input_snr:.2f} at the input -> {g.output_snr:.2f} in h "
         f"(gain {g.gain:.3f} = {g.gain_db:+.2f} dB, Q counted as noise)"
     )
-    out(f"  simulated gain {mc.gain:.3f} +- {mc.standard_error:.3f} ({mc.n_runs} runs x T = {mc.T}; z = {mc.z_score:+.2f})")
+    out(
+        f"  simulated gain {mc.gain:.3f} +- {mc.standard_error:.3f} "
+        f"({mc.n_runs} runs x T = {mc.T}; z = {mc.z_score:+.2f})"
+    )
 
 
 def _casino():
@@ -304,7 +340,10 @@ def _figures(rnn: LinearRNN, outdir: Path) -> list[Path]:
     sweep = mse_ratio_sweep(rnn, noise_ratio=np.logspace(-3, 3, 37), radius=[0.5, 0.9, rnn.spectral_radius])
     save(plot_mse_ratio_sweep(sweep), "mse_ratio_sweep.png")
     save(plot_bode(rnn, hz=True), "bode.png")
-    save(plot_bifurcation(tanh_bifurcation(np.linspace(0.0, 3.0, 121), np.linspace(-1.0, 1.0, 81))), "tanh_bifurcation.png")
+    save(
+        plot_bifurcation(tanh_bifurcation(np.linspace(0.0, 3.0, 121), np.linspace(-1.0, 1.0, 81))),
+        "tanh_bifurcation.png",
+    )
     return paths
 
 

@@ -1,4 +1,4 @@
-"""Nonlinear cells as dynamical systems: fixed points, linearisation, bifurcation, Lyapunov exponents, BPTT Jacobian products, memory timescales."""
+"""Nonlinear cells as dynamical systems: fixed points, linearisation, bifurcation, Lyapunov exponents."""
 
 from __future__ import annotations
 
@@ -28,9 +28,6 @@ __all__ = [
 # |lambda| within this distance of 1 is "marginal": eigenvalues of a Jacobian evaluated at a point
 # converged to ~1e-12 are accurate to about that much, so a finer split would be noise.
 STABILITY_MARGIN = 1e-8
-
-
-
 
 
 _LABELS = ("stable", "unstable", "saddle", "marginal")
@@ -112,7 +109,11 @@ class FixedPoints:
         return self.points[np.array([s == label for s in self.stability], bool)].reshape(-1, self.points.shape[1])
 
     def __repr__(self) -> str:
-        counts = {lab: self.stability.count(lab) for lab in ("stable", "saddle", "unstable", "marginal") if lab in self.stability}
+        counts = {
+            lab: self.stability.count(lab)
+            for lab in ("stable", "saddle", "unstable", "marginal")
+            if lab in self.stability
+        }
         text = ", ".join(f"{c} {lab}" for lab, c in counts.items()) or "none found"
         return f"FixedPoints({len(self)} points: {text}; {self.n_starts} starts, {self.n_failed} failed)"
 
@@ -489,7 +490,9 @@ def tanh_bifurcation(w: ArrayLike, b: ArrayLike) -> TanhBifurcation:
         a = np.where(Wg > 1, np.arctanh(np.sqrt(np.clip(1.0 - 1.0 / Wg, 0.0, 1.0))), 0.0)
         h_lo = np.where(Wg > 1, (-a - Bg) / Wg, 2.0)
         h_hi = np.where(Wg > 1, (a - Bg) / Wg, 2.0)
-    edges = np.stack([np.full_like(Wg, -2.0), np.clip(h_lo, -2, 2), np.clip(h_hi, -2, 2), np.full_like(Wg, 2.0)], axis=-1)
+    edges = np.stack(
+        [np.full_like(Wg, -2.0), np.clip(h_lo, -2, 2), np.clip(h_hi, -2, 2), np.full_like(Wg, 2.0)], axis=-1
+    )
     lo, hi = edges[..., :-1].copy(), edges[..., 1:].copy()
     glo, ghi = g(lo), g(hi)
     # A root at a shared edge (a fold, g = g' = 0) is counted once: in the piece it ends.
@@ -549,7 +552,10 @@ class LyapunovSpectrum:
 
     def __repr__(self) -> str:
         with np.printoptions(precision=4, suppress=True):
-            return f"LyapunovSpectrum(exponents={np.array2string(self.exponents)}, steps={self.steps}, discard={self.discard})"
+            return (
+                f"LyapunovSpectrum(exponents={np.array2string(self.exponents)}, "
+                f"steps={self.steps}, discard={self.discard})"
+            )
 
 
 def lyapunov_exponents(

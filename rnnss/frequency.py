@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.linalg
 
 from . import _validate as v
-from .exceptions import ConvergenceWarning, NumericalError
 from ._linalg import solve_stein
+from .exceptions import ConvergenceWarning, NumericalError
 from .linear import LinearRNN, require_stable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -467,8 +468,9 @@ def _polish(f: Callable[[float], float], a: float, b: float) -> tuple[float, flo
     """Maximise ``f`` on ``[a, b]`` (bounded Brent, to the resolution of double precision)."""
     import scipy.optimize
 
-    res = scipy.optimize.minimize_scalar(lambda w: -f(w), bounds=(a, b), method="bounded",
-                                         options={"xatol": 4 * _EPS * max(abs(a), abs(b), 1.0)})
+    res = scipy.optimize.minimize_scalar(
+        lambda w: -f(w), bounds=(a, b), method="bounded", options={"xatol": 4 * _EPS * max(abs(a), abs(b), 1.0)}
+    )
     return float(res.x), float(-res.fun)
 
 

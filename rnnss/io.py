@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,10 @@ def _encode(name: str, value: Any, arrays: dict[str, np.ndarray] | None) -> Any:
         # float -> Python float keeps the shortest repr that round-trips exactly.
         return {"__array__": value.tolist(), "shape": list(value.shape), "dtype": value.dtype.str}
     if isinstance(value, (list, tuple)):
-        return {"__seq__": [_encode(f"{name}.{i}", x, arrays) for i, x in enumerate(value)], "tuple": isinstance(value, tuple)}
+        return {
+            "__seq__": [_encode(f"{name}.{i}", x, arrays) for i, x in enumerate(value)],
+            "tuple": isinstance(value, tuple),
+        }
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, float, np.integer, np.floating)):

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _validate as v
-from .exceptions import IllConditionedError, NotStableError, NumericalError
 from ._linalg import psd_sqrt, solve_stein
 from ._model import Model, register_model
+from .exceptions import IllConditionedError, NotStableError, NumericalError
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
@@ -237,7 +237,9 @@ def require_stable(rnn: LinearRNN, what: str, hint: str = "") -> None:
     """Raise :class:`NotStableError` naming ``what`` needs a stable ``W`` (stationary quantities, Gramians, spectra)."""
     rho = spectral_radius(rnn)
     if rho >= 1:
-        raise NotStableError(f"{what} needs a stable W (spectral radius < 1); the spectral radius of W is {rho:.6g} >= 1{hint}")
+        raise NotStableError(
+            f"{what} needs a stable W (spectral radius < 1); the spectral radius of W is {rho:.6g} >= 1{hint}"
+        )
 
 
 # -- simulation ----------------------------------------------------------------------------------
@@ -273,7 +275,9 @@ def input_sequences(rnn: LinearRNN, steps: int | None, x: Any, batch: int | None
         batched = batch is not None
         nb = 1 if batch is None else v.as_int("batch", batch, minimum=1)
         return np.zeros((nb, steps, 0)), batched
-    xs, batched = v.as_sequence("x", x, rnn.n_inputs, steps=None if steps is None else v.as_int("steps", steps, minimum=1))
+    xs, batched = v.as_sequence(
+        "x", x, rnn.n_inputs, steps=None if steps is None else v.as_int("steps", steps, minimum=1)
+    )
     if batch is not None:
         batch = v.as_int("batch", batch, minimum=1)
         if batched and xs.shape[0] != batch:
@@ -450,7 +454,9 @@ def step_response(rnn: LinearRNN, steps: int, *, target: str = "output") -> np.n
     return np.cumsum(impulse_response(rnn, steps, target=target), axis=0)
 
 
-def unroll(rnn: LinearRNN, x: ArrayLike | None = None, *, steps: int | None = None, h0: ArrayLike | None = None) -> np.ndarray:
+def unroll(
+    rnn: LinearRNN, x: ArrayLike | None = None, *, steps: int | None = None, h0: ArrayLike | None = None
+) -> np.ndarray:
     r"""The last hidden state from the unrolled (non-recursive) form of the noiseless network.
 
     .. math:: h_T = \sum_{i=0}^{T-1} W^i (U x_{T-i} + b) + W^T h_0

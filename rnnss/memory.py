@@ -1,4 +1,4 @@
-"""Memory in recurrent cells: BPTT Jacobian products and their bounds, gradient clipping, gradient paths, retention timescales."""
+"""Memory in recurrent cells: BPTT Jacobian products and bounds, clipping, gradient paths, timescales."""
 
 from __future__ import annotations
 
@@ -15,7 +15,15 @@ from .cells.base import Cell, checked_step, input_sequence, state_or_zero
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
-__all__ = ["GradientFlow", "GradientPaths", "jacobian_products", "clip_by_norm", "gradient_paths", "time_constant", "half_life"]
+__all__ = [
+    "GradientFlow",
+    "GradientPaths",
+    "jacobian_products",
+    "clip_by_norm",
+    "gradient_paths",
+    "time_constant",
+    "half_life",
+]
 
 # Largest T for gradient_paths: 2^20 paths of T factors is ~20 million numbers.
 MAX_PATH_STEPS = 20
@@ -221,11 +229,14 @@ class GradientPaths:
         return float(np.sum(self.products))
 
     def __repr__(self) -> str:
-        return f"GradientPaths(T={self.choices.shape[1]}, paths={self.products.size}, derivative={self.derivative:.6g}, path_sum={self.path_sum:.6g})"
+        return (
+            f"GradientPaths(T={self.choices.shape[1]}, paths={self.products.size}, "
+            f"derivative={self.derivative:.6g}, path_sum={self.path_sum:.6g})"
+        )
 
 
 def gradient_paths(alpha: float, beta: float, g: ArrayLike, h0: float) -> GradientPaths:
-    r"""Enumerate the ``2^T`` gradient paths of the gated scalar recurrence ``h_t = alpha h_{t-1} + g_t beta tanh(h_{t-1})``.
+    r"""The ``2^T`` gradient paths of the gated scalar recurrence ``h_t = alpha h_{t-1} + g_t beta tanh(h_{t-1})``.
 
     Each Jacobian ``d h_t / d h_{t-1} = alpha + g_t beta (1 - tanh^2 h_{t-1})`` is a sum of two terms, so
     ``d h_T / d h_0``, their product over ``T`` steps, expands into ``2^T`` products, one per choice of

@@ -1,4 +1,4 @@
-"""Filter versus smoother error: how much the backward direction of a bidirectional RNN buys, analytically and by Monte Carlo."""
+"""Filter versus smoother error: what the backward direction of a bidirectional RNN buys, exactly and by simulation."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ class MSERatio:
 
     def __repr__(self) -> str:
         return (
-            f"MSERatio(total={self.total:.6g}: smoother MSE {self.smoother_mse:.6g} / filter MSE {self.filter_mse:.6g}; "
+            f"MSERatio(total={self.total:.6g}: smoother MSE "
+            f"{self.smoother_mse:.6g} / filter MSE {self.filter_mse:.6g}; "
             f"per unit {np.array2string(self.per_unit, precision=4)})"
         )
 
@@ -343,7 +344,7 @@ class MSESweep:
 def mse_ratio_sweep(
     rnn: LinearRNN | None = None,
     *,
-    noise_ratio: ArrayLike = np.logspace(-2, 2, 25),
+    noise_ratio: ArrayLike | None = None,
     radius: ArrayLike = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99),
 ) -> MSESweep:
     """Sweep the smoother/filter MSE ratio against signal-to-noise (Q/R) and against ``|lambda|``.
@@ -357,7 +358,7 @@ def mse_ratio_sweep(
         The reference model; default the scalar AR(1) ``LinearRNN(W=0.9, Q=1, R=1)``, for which ``s`` is
         exactly ``q / r``. Its ``Q`` is the reference ``Q_ref`` (scaled by ``s``).
     noise_ratio : array_like, shape (a,)
-        Positive multipliers of ``Q`` (the signal-to-noise knob ``Q/R``).
+        Positive multipliers of ``Q`` (the signal-to-noise knob ``Q/R``); default 25 values from 1e-2 to 1e2.
     radius : array_like, shape (b,)
         Spectral radii to rescale ``W`` to, each in ``[0, 1)``; ``0`` is allowed (white hidden process).
 
@@ -380,7 +381,7 @@ def mse_ratio_sweep(
     True
     """
     rnn = LinearRNN(W=0.9, Q=1.0, R=1.0) if rnn is None else v.check_instance(rnn, LinearRNN, "rnn")
-    s = v.as_vector("noise_ratio", noise_ratio, None)
+    s = np.logspace(-2, 2, 25) if noise_ratio is None else v.as_vector("noise_ratio", noise_ratio, None)
     rad = v.as_vector("radius", radius, None)
     if np.any(s <= 0):
         raise ValueError(f"noise_ratio must be positive; got min {s.min():g}")

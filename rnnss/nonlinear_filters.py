@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,7 +18,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
 __all__ = ["NonlinearFilterResult", "simulate_noisy", "extended_kalman_filter", "unscented_kalman_filter"]
-
 
 
 def simulate_noisy(
@@ -130,7 +130,10 @@ class NonlinearFilterResult:
         shape = self.filtered_means.shape
         batched = len(shape) == 3
         ll = np.array2string(np.asarray(self.loglik), precision=6) if batched else f"{self.loglik:.6f}"
-        return f"NonlinearFilterResult({self.method}, T={shape[-2]}, S={shape[-1]}{f', batch={shape[0]}' if batched else ''}, loglik={ll})"
+        return (
+            f"NonlinearFilterResult({self.method}, T={shape[-2]}, "
+            f"S={shape[-1]}{f', batch={shape[0]}' if batched else ''}, loglik={ll})"
+        )
 
 
 def _data(model: NoisyCell, y: Any, x: Any) -> tuple[np.ndarray, np.ndarray, bool]:

@@ -9,10 +9,10 @@ import numpy as np
 from . import _validate as v
 from .cells import Cell
 from .dynamics import FixedPoints, LyapunovSpectrum, TanhBifurcation
-from .memory import GradientFlow
-from .frequency import frequency_response, FrequencyResponse, poles, transmission_zeros
-from .spectra import power_spectrum
+from .frequency import FrequencyResponse, frequency_response, poles, transmission_zeros
 from .linear import LinearRNN
+from .memory import GradientFlow
+from .spectra import power_spectrum
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -305,7 +305,9 @@ def plot_equivalence(report: Any, *, ax: Any = None) -> Any:
     ax.semilogy(t, np.maximum(report.filter_errors, tiny), label="filter RNN vs exact filter")
     ax.semilogy(t, np.maximum(report.smoother_errors, tiny), label="smoother RNN vs exact smoother", alpha=0.8)
     start = max(report.filter_errors[0], tiny)
-    ax.semilogy(t, start * report.filter_radius ** (t - 1), "k:", label=f"theory: radius$^t$ ({report.filter_radius:.3f})")
+    ax.semilogy(
+        t, start * report.filter_radius ** (t - 1), "k:", label=f"theory: radius$^t$ ({report.filter_radius:.3f})"
+    )
     ax.axhline(report.tol * report.filter_scale, color="gray", lw=0.8, ls="--", label=f"tolerance {report.tol:g} (rel)")
     top = max(np.max(report.filter_errors), np.max(report.smoother_errors), report.tol)
     ax.set_ylim(1e-17, 10 * top)

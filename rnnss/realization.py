@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _validate as v
+from ._linalg import symmetrize
+from .exceptions import StructureError
 from .linear import LinearRNN, require_stable
 from .structure.common import EPS, KALMAN_BLOCKS, driving, fro_norm, noise_factor, normalised
-from .exceptions import StructureError
 from .structure.gramians import controllability_gramian, hankel_factors, observability_gramian
 from .structure.staircase import staircase_reduce
-from ._linalg import symmetrize
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -261,15 +261,32 @@ def minimal_realization(rnn: LinearRNN, *, preserve: str = "mean") -> LinearRNN:
     B = np.hstack(drive)
     n, m = rnn.n_hidden, rnn.n_outputs
     if not np.any(B):
-        return dataclasses.replace(rnn, W=np.zeros((1, 1)), U=np.zeros((1, rnn.n_inputs)), b=np.zeros(1), V=np.zeros((m, 1)),
-                                   Q=np.zeros((1, 1)), h0=np.zeros(1), P0=np.zeros((1, 1)))
+        return dataclasses.replace(
+            rnn,
+            W=np.zeros((1, 1)),
+            U=np.zeros((1, rnn.n_inputs)),
+            b=np.zeros(1),
+            V=np.zeros((m, 1)),
+            Q=np.zeros((1, 1)),
+            h0=np.zeros(1),
+            P0=np.zeros((1, 1)),
+        )
     T, sizes, _ = _kalman(np.array(rnn.W), B, np.array(rnn.V))
     X = T[:, sizes[0] : sizes[0] + sizes[1]]
     if X.shape[1] == 0:  # the drive reaches only unobservable states: the output is y = d
-        return minimal_realization(dataclasses.replace(rnn, U=np.zeros_like(rnn.U), b=np.zeros(n), h0=np.zeros(n), Q=0.0, P0=0.0))
+        return minimal_realization(
+            dataclasses.replace(rnn, U=np.zeros_like(rnn.U), b=np.zeros(n), h0=np.zeros(n), Q=0.0, P0=0.0)
+        )
     cong = lambda S: (lambda M: 0.5 * (M + M.T))(X.T @ S @ X)  # noqa: E731
     return dataclasses.replace(
-        rnn, W=X.T @ rnn.W @ X, U=X.T @ rnn.U, b=X.T @ rnn.b, V=rnn.V @ X, Q=cong(rnn.Q), h0=X.T @ rnn.h0, P0=cong(rnn.P0)
+        rnn,
+        W=X.T @ rnn.W @ X,
+        U=X.T @ rnn.U,
+        b=X.T @ rnn.b,
+        V=rnn.V @ X,
+        Q=cong(rnn.Q),
+        h0=X.T @ rnn.h0,
+        P0=cong(rnn.P0),
     )
 
 
@@ -371,7 +388,6 @@ def balanced_truncation(rnn: LinearRNN, order: int) -> BalancedTruncation:
         rnn, W=Ti @ rnn.W @ T, U=Ti @ rnn.U, b=Ti @ rnn.b, V=rnn.V @ T, Q=cong(rnn.Q), h0=Ti @ rnn.h0, P0=cong(rnn.P0)
     )
     return BalancedTruncation(reduced, order, s, float(2.0 * np.sum(s[order:])), T, Ti)
-
 
 
 # =====================================================================================================

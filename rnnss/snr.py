@@ -1,4 +1,4 @@
-"""Signal-to-noise ratio through an RNN: analytic and Monte Carlo SNR gain, resonators, and the SNR-optimal (Kalman) RNN."""
+"""Signal-to-noise ratio through an RNN: analytic and Monte Carlo SNR gain, resonators, the SNR-optimal RNN."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _validate as v
+from .frequency import TARGETS, frequency_response
 from .linear import LinearRNN, require_stable, simulate, spectral_radius
-from .frequency import frequency_response, TARGETS
 from .spectra import input_components, require_inputs, response_covariance
 
 if TYPE_CHECKING:  # pragma: no cover

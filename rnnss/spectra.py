@@ -1,9 +1,10 @@
-"""Input spectra (sinusoids, white and AR noise, arbitrary PSDs) and the power spectra and variances they produce through an RNN."""
+"""Input spectra (sinusoids, white and AR noise, PSDs) and the power spectra and variances they give through an RNN."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.linalg
@@ -11,8 +12,8 @@ import scipy.linalg
 from . import _validate as v
 from ._linalg import psd_sqrt, solve_stein
 from .exceptions import DimensionError, NotStableError
-from .linear import LinearRNN, require_stable
 from .frequency import angular_frequencies, target_matrix, transfer_matrix
+from .linear import LinearRNN, require_stable
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
@@ -22,8 +23,6 @@ __all__ = ["Sinusoid", "WhiteNoise", "ARNoise", "PSD", "Spectrum", "power_spectr
 # Absolute/relative tolerance for the numerical quadrature over a user-given PSD (the only place where
 # a variance is not obtained from a Lyapunov equation or a closed form).
 _QUAD_TOL = 1e-12
-
-
 
 
 # -- input spectra -------------------------------------------------------------------------------------
@@ -160,7 +159,9 @@ class Sinusoid(InputSpectrum):
         return 0.5 * np.outer(a, a)
 
     def _hidden_covariance(self, rnn: LinearRNN) -> np.ndarray:
-        c = transfer_matrix(rnn, np.eye(rnn.n_hidden), rnn.U @ self._vector(rnn.n_inputs)[:, None], np.array([self.omega]))
+        c = transfer_matrix(
+            rnn, np.eye(rnn.n_hidden), rnn.U @ self._vector(rnn.n_inputs)[:, None], np.array([self.omega])
+        )
         c = c[0, :, 0]
         return 0.5 * np.real(np.outer(c, c.conj()))
 
@@ -641,8 +642,6 @@ def response_covariance(
     if noise and target == "output":
         out = out + rnn.R
     return 0.5 * (out + out.T)
-
-
 
 
 # -- argument helpers shared with snr -------------------------------------------------------------

@@ -10,8 +10,8 @@ import numpy as np
 
 from . import _validate as v
 from ._linalg import companion_radius
-from .exceptions import NumericalError
 from ._model import Model, register_model
+from .exceptions import NumericalError
 from .linear import LinearRNN, simulate, stationary_covariance
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -227,7 +227,6 @@ class VARMA(Model):
     def to_rnn(self, **kwargs: Any) -> LinearRNN:
         """The state-space realisation; see :func:`rnnss.varma_to_rnn`."""
         return varma_to_rnn(self, **kwargs)
-
 
 
 # -- VARMA -> linear RNN -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Linear RNN -> VARMA and the second-order structure both share: innovations form, autocovariances, psi weights, exact likelihood."""
+"""Linear RNN -> VARMA and their shared second-order structure: innovations form, autocovariances, likelihood."""
 
 from __future__ import annotations
 

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, settings
 import rnnss
 
 # Hypothesis: deterministic in CI (derandomize) and without deadlines (BLAS timing varies).
-settings.register_profile("ci", derandomize=True, deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.register_profile("dev", deadline=None, max_examples=40)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 

@@ -53,9 +53,7 @@ def test_public_docstring_is_numpydoc(name, obj):
             assert not missing, f"{name}: fields {sorted(missing)} are not documented"
         return
     params = [
-        p.name
-        for p in inspect.signature(obj).parameters.values()
-        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        p.name for p in inspect.signature(obj).parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     ]
     if params:
         assert "Parameters" in sections, f"{name} has no Parameters section"

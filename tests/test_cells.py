@@ -1,4 +1,4 @@
-"""Tests of rnnss.cells: steps against independent formulas, analytic Jacobians against finite differences, init, I/O."""
+"""Tests of rnnss.cells: steps against independent formulas, analytic Jacobians against finite differences."""
 
 import dataclasses
 
@@ -35,7 +35,13 @@ CELLS = {
     "elman-relu": lambda: random_cell("elman", 4, 3, activation="relu", gain=1.5, rng=2),
     "elman-sigmoid": lambda: random_cell("elman", 4, 3, activation="sigmoid", gain=1.5, rng=3),
     "elman-identity": lambda: random_cell("elman", 4, 3, activation="identity", rng=4),
-    "elman-custom": lambda: ElmanCell(W=np.eye(4) * 0.5 + 0.1, U=np.ones((4, 3)) * 0.2, b=np.arange(4.0) / 4, activation=softplus, derivative=dsoftplus),
+    "elman-custom": lambda: ElmanCell(
+        W=np.eye(4) * 0.5 + 0.1,
+        U=np.ones((4, 3)) * 0.2,
+        b=np.arange(4.0) / 4,
+        activation=softplus,
+        derivative=dsoftplus,
+    ),
     "leaky": lambda: random_cell("leaky", 4, 3, alpha=0.3, gain=1.5, rng=5),
     "lstm": lambda: random_cell("lstm", 3, 2, gain=1.5, rng=6),
     "lstm-orthogonal": lambda: random_cell("lstm", 3, 2, recurrent="orthogonal", rng=7),
@@ -316,7 +322,10 @@ def test_random_cell_errors(kwargs, exc, match):
         (lambda: ElmanCell(W=np.eye(2), b=np.ones(3)), r"b must have shape \(2,\); got shape \(3,\)"),
         (lambda: ElmanCell(W=np.zeros((0, 0))), "at least one hidden unit"),
         (lambda: LeakyCell(W=np.eye(2), U=np.ones(2), alpha=0.5), r"U must have shape \(2, \?\); got shape \(2,\)"),
-        (lambda: LSTMCell(W=np.ones((7, 2))), r"W must have shape \(4n, n\): the i, f, g, o blocks .* got shape \(7, 2\)"),
+        (
+            lambda: LSTMCell(W=np.ones((7, 2))),
+            r"W must have shape \(4n, n\): the i, f, g, o blocks .* got shape \(7, 2\)",
+        ),
         (lambda: LSTMCell(W=np.ones((8, 2)), U=np.ones((4, 1))), r"U must have shape \(8, \?\); got shape \(4, 1\)"),
         (lambda: LSTMCell(W=np.ones((8, 2)), b=np.ones(4)), r"b must have shape \(8,\); got shape \(4,\)"),
         (lambda: GRUCell(W=np.ones((4, 2))), r"W must have shape \(3n, n\): the r, z, c blocks"),
@@ -353,7 +362,9 @@ def test_leak_rate_type_and_required():
 
 def test_activation_validation():
     W = np.eye(2)
-    with pytest.raises(TypeError, match="activation must be one of 'tanh', 'relu', 'sigmoid', 'identity' or a callable; got int"):
+    with pytest.raises(
+        TypeError, match="activation must be one of 'tanh', 'relu', 'sigmoid', 'identity' or a callable; got int"
+    ):
         ElmanCell(W, activation=3)
     with pytest.raises(ValueError, match="activation must be one of .* got 'swish'"):
         ElmanCell(W, activation="swish")
@@ -423,7 +434,9 @@ def test_save_load_round_trip(tmp_path, name, suffix):
 
 def test_custom_activation_is_not_saveable(tmp_path):
     cell = CELLS["elman-custom"]()
-    with pytest.raises(TypeError, match="cannot save a ElmanCell with a custom activation .*softplus.*named activations"):
+    with pytest.raises(
+        TypeError, match="cannot save a ElmanCell with a custom activation .*softplus.*named activations"
+    ):
         rnnss.save(cell, tmp_path / "cell.npz")
 
 

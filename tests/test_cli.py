@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rnnss
-from rnnss.cli import read_array, write_array, UsageError
+from rnnss.cli import UsageError, read_array, write_array
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "data"
@@ -36,19 +36,31 @@ def test_demo_writes_report_and_figures(tmp_path):
     for needle in ("Eigenmodes of W", "Transient growth", "Kalman-RNN equivalence", "PASSED", "MSE"):
         assert needle in out.stdout
     files = {p.name for p in (tmp_path / "tour").iterdir()}
-    assert "report.txt" in files and {"kalman_equivalence.png", "mse_ratio_sweep.png", "bode.png", "tanh_bifurcation.png"} <= files
+    assert (
+        "report.txt" in files
+        and {"kalman_equivalence.png", "mse_ratio_sweep.png", "bode.png", "tanh_bifurcation.png"} <= files
+    )
     assert (tmp_path / "tour" / "report.txt").read_text() in out.stdout
 
 
 def test_shipped_sample_files_are_reproducible(tmp_path):
     subprocess.run([sys.executable, str(DATA / "make_sample_data.py"), str(tmp_path)], check=True, timeout=300)
-    for name in ("demo_model.json", "demo_x.csv", "demo_y.csv", "demo_y_missing.csv", "casino_hmm.json", "casino_rolls.csv"):
+    for name in (
+        "demo_model.json",
+        "demo_x.csv",
+        "demo_y.csv",
+        "demo_y_missing.csv",
+        "casino_hmm.json",
+        "casino_rolls.csv",
+    ):
         assert (tmp_path / name).read_text() == (DATA / name).read_text(), name
 
 
 def test_kalman_check_passes_on_sample_data(tmp_path):
     png = tmp_path / "eq.png"
-    out = _rnnss("kalman-check", DATA / "demo_model.json", DATA / "demo_y.csv", "--inputs", DATA / "demo_x.csv", "--plot", png)
+    out = _rnnss(
+        "kalman-check", DATA / "demo_model.json", DATA / "demo_y.csv", "--inputs", DATA / "demo_x.csv", "--plot", png
+    )
     assert out.returncode == 0, out.stderr
     assert "PASSED" in out.stdout and "statsmodels" in out.stdout and png.exists()
 
@@ -57,7 +69,9 @@ def test_kalman_check_failure_exit_code(tmp_path):
     """A series too short for the transient to end: the check runs and fails (exit 1)."""
     write_array(tmp_path / "short.csv", read_array(DATA / "demo_y.csv")[:15])
     np.save(tmp_path / "x.npy", read_array(DATA / "demo_x.csv")[:15])
-    out = _rnnss("kalman-check", DATA / "demo_model.json", tmp_path / "short.csv", "--inputs", tmp_path / "x.npy", "--no-peers")
+    out = _rnnss(
+        "kalman-check", DATA / "demo_model.json", tmp_path / "short.csv", "--inputs", tmp_path / "x.npy", "--no-peers"
+    )
     assert out.returncode == 1 and "FAILED" in out.stdout
 
 
@@ -70,7 +84,9 @@ def test_mse_ratio_analytic_monte_carlo_and_plot(tmp_path):
 
 
 def test_hmm_check_on_sample_data_and_brute_force(tmp_path):
-    out = _rnnss("hmm-check", DATA / "casino_hmm.json", DATA / "casino_rolls.csv", "--posteriors", tmp_path / "post.csv")
+    out = _rnnss(
+        "hmm-check", DATA / "casino_hmm.json", DATA / "casino_rolls.csv", "--posteriors", tmp_path / "post.csv"
+    )
     assert out.returncode == 0, out.stderr
     assert "PASSED" in out.stdout and "hmmlearn score" in out.stdout and "one-hot softmax RNN" in out.stdout
     post = read_array(tmp_path / "post.csv")
@@ -95,7 +111,17 @@ def test_hmm_check_bad_input(tmp_path):
 
 
 def test_fit_varma_and_linear_rnn_on_macrodata(tmp_path):
-    out = _rnnss("fit", DATA / "macro_growth.csv", "--varma", 1, 0, "-o", tmp_path / "var1.json", "--varma-output", tmp_path / "v.json")
+    out = _rnnss(
+        "fit",
+        DATA / "macro_growth.csv",
+        "--varma",
+        1,
+        0,
+        "-o",
+        tmp_path / "var1.json",
+        "--varma-output",
+        tmp_path / "v.json",
+    )
     assert out.returncode == 0, out.stderr
     assert "loglik=-817.8172" in out.stdout and "converged" in out.stdout
     rnn, varma = rnnss.load(tmp_path / "var1.json"), rnnss.load(tmp_path / "v.json")
@@ -114,7 +140,18 @@ def test_fit_bad_usage(tmp_path):
 
 
 def test_simulate_round_trip(tmp_path):
-    out = _rnnss("simulate", DATA / "demo_model.json", "--inputs", DATA / "demo_x.csv", "--seed", 3, "-o", tmp_path / "y.csv", "--states", tmp_path / "h.npy")
+    out = _rnnss(
+        "simulate",
+        DATA / "demo_model.json",
+        "--inputs",
+        DATA / "demo_x.csv",
+        "--seed",
+        3,
+        "-o",
+        tmp_path / "y.csv",
+        "--states",
+        tmp_path / "h.npy",
+    )
     assert out.returncode == 0, out.stderr
     y = read_array(tmp_path / "y.csv")
     ref = rnnss.simulate(rnnss.load(DATA / "demo_model.json"), x=read_array(DATA / "demo_x.csv"), rng=3)
@@ -129,8 +166,12 @@ def test_every_subcommand_has_help(sub):
 
 
 def test_user_errors_are_one_line_exit_2(tmp_path):
-    _assert_user_error(_rnnss("kalman-check", tmp_path / "nope.json", DATA / "demo_y.csv"), "MODEL file", "does not exist")
-    _assert_user_error(_rnnss("kalman-check", DATA / "demo_model.json", tmp_path / "nope.csv"), "DATA file", "does not exist")
+    _assert_user_error(
+        _rnnss("kalman-check", tmp_path / "nope.json", DATA / "demo_y.csv"), "MODEL file", "does not exist"
+    )
+    _assert_user_error(
+        _rnnss("kalman-check", DATA / "demo_model.json", tmp_path / "nope.csv"), "DATA file", "does not exist"
+    )
     _assert_user_error(
         _rnnss("kalman-check", DATA / "demo_model.json", DATA / "demo_y_missing.csv", "--inputs", DATA / "demo_x.csv"),
         "missing values",
@@ -138,13 +179,18 @@ def test_user_errors_are_one_line_exit_2(tmp_path):
     _assert_user_error(_rnnss("kalman-check", DATA / "demo_model.json", DATA / "demo_y.csv"), "x is required")
     bad = tmp_path / "bad.csv"
     bad.write_text("y1,y2\n1.0,abc\n")
-    _assert_user_error(_rnnss("kalman-check", DATA / "demo_model.json", bad, "--inputs", DATA / "demo_x.csv"), "non-numeric")
+    _assert_user_error(
+        _rnnss("kalman-check", DATA / "demo_model.json", bad, "--inputs", DATA / "demo_x.csv"), "non-numeric"
+    )
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("1.0,2.0\n3.0\n")
     _assert_user_error(_rnnss("kalman-check", DATA / "demo_model.json", ragged), "row 2 has 1 fields")
     wrong = tmp_path / "wrong.csv"
     write_array(wrong, np.ones((50, 3)))
-    _assert_user_error(_rnnss("kalman-check", DATA / "demo_model.json", wrong, "--inputs", DATA / "demo_x.csv"), "y must have shape (T, 2)")
+    _assert_user_error(
+        _rnnss("kalman-check", DATA / "demo_model.json", wrong, "--inputs", DATA / "demo_x.csv"),
+        "y must have shape (T, 2)",
+    )
     notmodel = tmp_path / "m.json"
     notmodel.write_text("{}")
     _assert_user_error(_rnnss("mse-ratio", notmodel), "not an rnnss model file")

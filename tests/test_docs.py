@@ -27,4 +27,6 @@ def test_every_example_is_shown_in_the_docs_with_its_figures():
     page = (ROOT / "docs" / "examples.md").read_text()
     for script in sorted((ROOT / "examples").glob("*.py")):
         assert f"examples/{script.name}" in page, f"{script.name} is missing from docs/examples.md"
-        assert list((ROOT / "docs" / "figures" / script.stem).glob("*.png")), f"no figures for {script.name} (run docs/make_figures.py)"
+        assert list((ROOT / "docs" / "figures" / script.stem).glob("*.png")), (
+            f"no figures for {script.name} (run docs/make_figures.py)"
+        )

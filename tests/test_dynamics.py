@@ -9,9 +9,21 @@ import pytest
 import scipy.optimize
 
 import rnnss
-from rnnss import DimensionError, LinearRNN
+from rnnss import (
+    DimensionError,
+    FixedPoints,
+    LinearRNN,
+    clip_by_norm,
+    fixed_points,
+    gradient_paths,
+    half_life,
+    jacobian_products,
+    linearize,
+    lyapunov_exponents,
+    tanh_bifurcation,
+    time_constant,
+)
 from rnnss.cells import ElmanCell, LSTMCell, numerical_jacobian, random_cell, random_orthogonal
-from rnnss import FixedPoints, clip_by_norm, fixed_points, gradient_paths, half_life, jacobian_products, linearize, lyapunov_exponents, tanh_bifurcation, time_constant
 
 
 def tanh_root(w, b, bracket):
@@ -36,7 +48,15 @@ def test_bistable_tanh_neuron_fixed_points_against_brent():
     np.testing.assert_allclose(fp.points[:, 0], [-hs, 0.0, hs], atol=1e-14)
     assert fp.stability == ("stable", "unstable", "stable")
     np.testing.assert_allclose(fp.eigenvalues[:, 0].real, [2 * (1 - hs**2), 2.0, 2 * (1 - hs**2)], rtol=1e-12)
-    np.testing.assert_allclose(fp.half_life, [math.log(0.5) / math.log(2 * (1 - hs**2)), math.log(0.5) / math.log(2.0), math.log(0.5) / math.log(2 * (1 - hs**2))], rtol=1e-12)
+    np.testing.assert_allclose(
+        fp.half_life,
+        [
+            math.log(0.5) / math.log(2 * (1 - hs**2)),
+            math.log(0.5) / math.log(2.0),
+            math.log(0.5) / math.log(2 * (1 - hs**2)),
+        ],
+        rtol=1e-12,
+    )
     assert fp.basin_counts.sum() == fp.n_starts - fp.n_failed
     assert isinstance(fp, FixedPoints) and len(fp) == 3 and "2 stable, 1 unstable" in repr(fp)
     np.testing.assert_allclose(fp.where("stable")[:, 0], [-hs, hs], atol=1e-14)
@@ -71,7 +91,12 @@ def test_bias_destroys_bistability_past_the_fold():
 
 def test_linear_cell_fixed_point_is_the_closed_form(rng):
     """Identity activation: h* = (I - W)^{-1} (U x + b) (rnnss.fixed_point), stable iff rho(W) < 1."""
-    W, U, b, x = 0.4 * random_orthogonal(3, rng=2), rng.standard_normal((3, 2)), rng.standard_normal(3), rng.standard_normal(2)
+    W, U, b, x = (
+        0.4 * random_orthogonal(3, rng=2),
+        rng.standard_normal((3, 2)),
+        rng.standard_normal(3),
+        rng.standard_normal(2),
+    )
     fp = fixed_points(ElmanCell(W, U, b, activation="identity"), x, n_starts=5, rng=3)
     assert len(fp) == 1 and fp.stability == ("stable",)
     np.testing.assert_allclose(fp.points[0], np.linalg.solve(np.eye(3) - W, U @ x + b), atol=1e-13)
@@ -157,7 +182,11 @@ def test_linearization_at_fixed_point_dc_gain_matches_fixed_point_sensitivity():
     dc = control.dcgain(sys)  # C (I - A)^{-1} B for a discrete system
     fd = np.column_stack(
         [
-            (fixed_points(cell, x0 + e, n_starts=2, rng=0).points[0] - fixed_points(cell, x0 - e, n_starts=2, rng=0).points[0]) / (2 * eps)
+            (
+                fixed_points(cell, x0 + e, n_starts=2, rng=0).points[0]
+                - fixed_points(cell, x0 - e, n_starts=2, rng=0).points[0]
+            )
+            / (2 * eps)
             for e in eps * np.eye(2)
         ]
     )

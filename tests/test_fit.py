@@ -8,10 +8,23 @@ import numpy as np
 import pytest
 
 import rnnss
-from rnnss import DimensionError, LinearRNN, NotStableError, StructureError
+from rnnss import (
+    VARMA,
+    DimensionError,
+    LinearRNN,
+    NotStableError,
+    StructureError,
+    autocovariances,
+    canonical_form,
+    fit_linear_rnn,
+    fit_varma_rnn,
+    innovation_responses,
+    loglik_gradient,
+    simulate_varma,
+    to_statsmodels_params,
+    varma_to_rnn,
+)
 from rnnss._engine import AVAILABLE as _NUMBA
-from rnnss import canonical_form, fit_linear_rnn, fit_varma_rnn, loglik_gradient
-from rnnss import VARMA, autocovariances, innovation_responses, simulate_varma, to_statsmodels_params, varma_to_rnn
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,27 @@ import scipy.signal
 from statsmodels.tsa.arima_process import ArmaProcess
 
 import rnnss
-from rnnss import DimensionError, LinearRNN, NotStableError, NumericalError
-from rnnss import PSD, ARNoise, FrequencyResponse, Sinusoid, WhiteNoise, frequency_response, h2_norm, hinf_norm, poles, power_spectrum, resonator, response_covariance, snr_gain, snr_gain_mc, transmission_zeros
+from rnnss import (
+    PSD,
+    ARNoise,
+    DimensionError,
+    FrequencyResponse,
+    LinearRNN,
+    NotStableError,
+    NumericalError,
+    Sinusoid,
+    WhiteNoise,
+    frequency_response,
+    h2_norm,
+    hinf_norm,
+    poles,
+    power_spectrum,
+    resonator,
+    response_covariance,
+    snr_gain,
+    snr_gain_mc,
+    transmission_zeros,
+)
 
 from .conftest import random_stable
 
@@ -261,8 +280,14 @@ def test_h2_norm_matches_python_control_and_impulse_sum(rnn):
 
 @pytest.mark.parametrize(
     "rnn",
-    [*_systems(), resonator(0.7, radius=0.999), resonator(0.7, radius=0.99999), resonator(0.0, radius=0.99),
-     LinearRNN(W=[[0.9, 5.0], [0.0, 0.9]], U=[[0.0], [1.0]], V=[[1.0, 0.0]]), LinearRNN(W=[[0.0]], U=[[2.0]])],
+    [
+        *_systems(),
+        resonator(0.7, radius=0.999),
+        resonator(0.7, radius=0.99999),
+        resonator(0.0, radius=0.99),
+        LinearRNN(W=[[0.9, 5.0], [0.0, 0.9]], U=[[0.0], [1.0]], V=[[1.0, 0.0]]),
+        LinearRNN(W=[[0.0]], U=[[2.0]]),
+    ],
     ids=[*(str(s) for s in SHAPES), "sharp-resonator", "very-sharp-resonator", "dc-resonator", "non-normal", "fir"],
 )
 def test_hinf_norm_matches_slycot_and_is_attained(rnn):
@@ -369,8 +394,10 @@ def test_psd_callable_reproduces_ar_noise_by_quadrature():
     rnn = random_stable(3, 2, 1, 9, bias=False)
     for target in ("input", "hidden", "output"):
         np.testing.assert_allclose(
-            response_covariance(rnn, psd, target=target), response_covariance(rnn, ARNoise(phi, 1.3), target=target),
-            rtol=1e-10, atol=1e-12,
+            response_covariance(rnn, psd, target=target),
+            response_covariance(rnn, ARNoise(phi, 1.3), target=target),
+            rtol=1e-10,
+            atol=1e-12,
         )
 
 
@@ -462,9 +489,7 @@ def test_spectrum_inputs_are_checked_against_the_network():
     with pytest.raises(ValueError, match=r"this network has no inputs \(p = 0\)"):
         response_covariance(LinearRNN(W=0.5), WhiteNoise(1.0))
     # Without inputs only the model noise remains.
-    np.testing.assert_allclose(
-        response_covariance(LinearRNN(W=0.5, Q=0.75)), [[1.0]], rtol=1e-14
-    )
+    np.testing.assert_allclose(response_covariance(LinearRNN(W=0.5, Q=0.75)), [[1.0]], rtol=1e-14)
 
 
 # -- SNR -----------------------------------------------------------------------------------------------

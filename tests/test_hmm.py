@@ -18,10 +18,29 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import rnnss
-from rnnss import DimensionError, IllConditionedError, NumericalError
+from rnnss import (
+    HMM,
+    BeliefCell,
+    DimensionError,
+    GaussianHMM,
+    IllConditionedError,
+    NumericalError,
+    OneHotSoftmaxCell,
+    belief_rnn,
+    emission_loglik,
+    from_hmmlearn,
+    hmm_backward,
+    hmm_forward,
+    hmm_loglik,
+    hmm_sample,
+    hmm_smoother,
+    hmm_to_rnn,
+    rnn_to_hmm,
+    run_belief_rnn,
+    to_hmmlearn,
+    viterbi,
+)
 from rnnss.cells import numerical_jacobian, scan
-from rnnss import BeliefCell, OneHotSoftmaxCell
-from rnnss import HMM, GaussianHMM, belief_rnn, emission_loglik, from_hmmlearn, hmm_backward, hmm_forward, hmm_loglik, hmm_sample, hmm_smoother, hmm_to_rnn, rnn_to_hmm, run_belief_rnn, to_hmmlearn, viterbi
 
 # -- models and independent references ------------------------------------------------------------
 

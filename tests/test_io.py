@@ -62,7 +62,13 @@ def test_errors(tmp_path, small_rnn):
         rnnss.load(plain)
 
 
-@given(n=st.integers(1, 4), m=st.integers(1, 3), p=st.integers(0, 2), seed=st.integers(0, 2**31 - 1), fmt=st.sampled_from(["npz", "json"]))
+@given(
+    n=st.integers(1, 4),
+    m=st.integers(1, 3),
+    p=st.integers(0, 2),
+    seed=st.integers(0, 2**31 - 1),
+    fmt=st.sampled_from(["npz", "json"]),
+)
 def test_property_round_trip(tmp_path_factory, n, m, p, seed, fmt):
     rnn = rnnss.random_rnn(n, m, p, bias=True, rng=seed)
     path = tmp_path_factory.mktemp("io") / f"m.{fmt}"

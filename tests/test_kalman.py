@@ -41,7 +41,9 @@ MODELS = {
     "random-4x2x2": lambda: random_stable(4, 2, 2, 3),
     "demo": lambda: __import__("rnnss.demo", fromlist=["default_model"]).default_model(),
     "scalar": lambda: LinearRNN(W=0.95, Q=0.3, R=2.0, h0=[1.0], P0=0.5),
-    "unstable-observable": lambda: LinearRNN(W=[[1.02, 0.1], [0.0, 0.7]], V=[[1.0, 0.5]], Q=np.diag([0.1, 0.2]), R=0.4, P0=np.eye(2)),
+    "unstable-observable": lambda: LinearRNN(
+        W=[[1.02, 0.1], [0.0, 0.7]], V=[[1.0, 0.5]], Q=np.diag([0.1, 0.2]), R=0.4, P0=np.eye(2)
+    ),
 }
 
 
@@ -142,7 +144,7 @@ import scipy.linalg  # noqa: E402
 
 
 def test_against_dense_joint_gaussian_with_missing_entries():
-    """Brute force: filter, smoother, lag-one covariances, smoothed h_0 and log-likelihood from the dense joint Gaussian."""
+    """Brute force: filter, smoother, lag-one covariances, smoothed h_0 and loglik from the dense joint Gaussian."""
     rnn = dataclasses.replace(random_stable(3, 2, 1, 11), h0=np.array([0.5, -1.0, 0.2]))
     x, y = _data(rnn, 7, 12, missing="entries")
     y[2, 0] = np.nan
@@ -233,7 +235,9 @@ def test_shared_x_for_a_batch_of_y():
 
 def test_covariances_stay_symmetric_psd_on_a_hard_long_run():
     """A near-unit-root, nearly noise-free model: the Joseph form keeps P symmetric PSD (checked exactly)."""
-    rnn = LinearRNN(W=[[0.9999, 1.0], [0.0, 0.9999]], V=[[1.0, 0.0]], Q=np.diag([1e-10, 1e-8]), R=1e-8, P0=1e6 * np.eye(2))
+    rnn = LinearRNN(
+        W=[[0.9999, 1.0], [0.0, 0.9999]], V=[[1.0, 0.0]], Q=np.diag([1e-10, 1e-8]), R=1e-8, P0=1e6 * np.eye(2)
+    )
     _, y = _data(rnn, 20_000, 5)
     f = rnnss.kalman_filter(rnn, y)
     for P in (f.filtered_covs, f.predicted_covs):
@@ -284,9 +288,21 @@ def test_smoother_from_filter_result_and_single_step():
         (lambda r, x, y: rnnss.kalman_filter(r, y[:, :1], x), DimensionError, r"y must have shape \(T, 2\)"),
         (lambda r, x, y: rnnss.kalman_filter(r, y, x[:-1]), DimensionError, "T = 30 time steps"),
         (lambda r, x, y: rnnss.kalman_filter(r, y), ValueError, "x is required"),
-        (lambda r, x, y: rnnss.kalman_filter(r, y, np.where(np.arange(30)[:, None] == 3, np.nan, x)), ValueError, "x must be finite"),
-        (lambda r, x, y: rnnss.kalman_filter(r, np.where(np.arange(30)[:, None] == 3, np.inf, y), x), ValueError, "y must be finite"),
-        (lambda r, x, y: rnnss.kalman_filter(r, np.stack([y, y]), np.stack([x, x, x])), DimensionError, "x holds 3 sequences but y holds 2"),
+        (
+            lambda r, x, y: rnnss.kalman_filter(r, y, np.where(np.arange(30)[:, None] == 3, np.nan, x)),
+            ValueError,
+            "x must be finite",
+        ),
+        (
+            lambda r, x, y: rnnss.kalman_filter(r, np.where(np.arange(30)[:, None] == 3, np.inf, y), x),
+            ValueError,
+            "y must be finite",
+        ),
+        (
+            lambda r, x, y: rnnss.kalman_filter(r, np.stack([y, y]), np.stack([x, x, x])),
+            DimensionError,
+            "x holds 3 sequences but y holds 2",
+        ),
         (lambda r, x, y: rnnss.kalman_filter("model", y, x), TypeError, "rnn must be a rnnss.LinearRNN"),
         (lambda r, x, y: rnnss.rts_smoother(r), TypeError, "needs the observations y"),
         (lambda r, x, y: rnnss.rts_smoother(rnnss.kalman_filter(r, y, x), y), TypeError, "FilterResult alone"),
@@ -356,12 +372,16 @@ def test_steady_state_with_noise_free_outputs_matches_the_time_varying_limit():
     """R singular (one output noise-free): the extended-pencil DARE; the time-varying filter converges to it."""
     rnn = LinearRNN(W=[[0.9, 0.2], [0.0, 0.5]], Q=np.eye(2), R=np.diag([1.0, 0.0]), P0=np.eye(2))
     ss = rnnss.steady_state(rnn)
-    np.testing.assert_allclose(ss.predicted_cov, [[(0.81 + math.sqrt(0.81**2 + 4)) / 2, 0.0], [0.0, 1.0]], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        ss.predicted_cov, [[(0.81 + math.sqrt(0.81**2 + 4)) / 2, 0.0], [0.0, 1.0]], rtol=1e-12, atol=1e-14
+    )
     f = rnnss.kalman_filter(rnn, rnnss.simulate(rnn, 300, rng=0).y, steady_tol=None)
     np.testing.assert_allclose(f.predicted_covs[-1], ss.predicted_cov, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(f.gains[-1], ss.gain, rtol=1e-10, atol=1e-12)
     scalar = rnnss.steady_state(LinearRNN(W=0.5, Q=1.0, R=0.0))  # y_t = h_t exactly: P = Q, P_f = 0
-    assert scalar.predicted_cov[0, 0] == pytest.approx(1.0) and scalar.filtered_cov[0, 0] == pytest.approx(0.0, abs=1e-15)
+    assert scalar.predicted_cov[0, 0] == pytest.approx(1.0) and scalar.filtered_cov[0, 0] == pytest.approx(
+        0.0, abs=1e-15
+    )
 
 
 def test_steady_state_errors():
@@ -372,7 +392,9 @@ def test_steady_state_errors():
     with pytest.raises(NumericalError, match=r"innovation covariance V P V\^T \+ R is singular"):
         rnnss.steady_state(LinearRNN(W=np.diag([0.5, 0.4]), V=[[1.0, 0.0], [2.0, 0.0]], Q=np.eye(2), R=0.0))
     with pytest.raises(IllConditionedError, match="condition number") as info:
-        rnnss.steady_state(LinearRNN(W=np.diag([0.5, 0.5]), Q=np.eye(2), R=np.diag([1.0, 1e-14]), V=np.diag([1.0, 1e-7])))
+        rnnss.steady_state(
+            LinearRNN(W=np.diag([0.5, 0.5]), Q=np.eye(2), R=np.diag([1.0, 1e-14]), V=np.diag([1.0, 1e-7]))
+        )
     assert info.value.condition_number > 1e12
     # An unobservable but stable mode is fine (detectable).
     assert rnnss.steady_state(LinearRNN(W=np.diag([0.9, 0.5]), V=[[1.0, 0.0]], Q=np.eye(2), R=1.0)).filter_radius < 1
@@ -404,7 +426,9 @@ def test_kalman_rnn_structure():
     np.testing.assert_allclose(f.W, A @ rnn.W)
     np.testing.assert_allclose(f.U, np.hstack([A @ rnn.U, ss.gain]))
     np.testing.assert_allclose(f.b, A @ rnn.b - ss.gain @ rnn.d)
-    assert (f.n_inputs, f.n_outputs) == (4, 3) and not np.any(f.Q) and f.spectral_radius == pytest.approx(ss.filter_radius)
+    assert (
+        (f.n_inputs, f.n_outputs) == (4, 3) and not np.any(f.Q) and f.spectral_radius == pytest.approx(ss.filter_radius)
+    )
     pair = rnnss.smoother_rnn(rnn)
     np.testing.assert_allclose(pair.backward.W, ss.smoother_gain)
     assert pair.backward.n_inputs == 3 + 2 and "SmootherRNN" in repr(pair)
@@ -476,11 +500,20 @@ def test_property_smoother_never_worse_than_filter(n, m, p, seed):
 def _all_fields(sm):
     f = sm.filter
     return {
-        "predicted_means": f.predicted_means, "predicted_covs": f.predicted_covs, "filtered_means": f.filtered_means,
-        "filtered_covs": f.filtered_covs, "innovations": f.innovations, "innovation_covs": f.innovation_covs,
-        "gains": f.gains, "loglik_terms": f.loglik_terms, "smoothed_means": sm.smoothed_means,
-        "smoothed_covs": sm.smoothed_covs, "lag_one_covs": sm.lag_one_covs, "smoother_gains": sm.smoother_gains,
-        "initial_mean": sm.initial_mean, "initial_cov": sm.initial_cov,
+        "predicted_means": f.predicted_means,
+        "predicted_covs": f.predicted_covs,
+        "filtered_means": f.filtered_means,
+        "filtered_covs": f.filtered_covs,
+        "innovations": f.innovations,
+        "innovation_covs": f.innovation_covs,
+        "gains": f.gains,
+        "loglik_terms": f.loglik_terms,
+        "smoothed_means": sm.smoothed_means,
+        "smoothed_covs": sm.smoothed_covs,
+        "lag_one_covs": sm.lag_one_covs,
+        "smoother_gains": sm.smoother_gains,
+        "initial_mean": sm.initial_mean,
+        "initial_cov": sm.initial_cov,
     }
 
 
@@ -531,7 +564,9 @@ def test_steady_switch_is_used_and_exact_reuse_in_the_smoother():
 
 def test_a_million_steps_stay_symmetric_psd():
     """1e6 steps of the full Riccati recursion (no steady-state reuse) on a hard model: exactly symmetric, PSD."""
-    rnn = LinearRNN(W=[[0.9999, 1.0], [0.0, 0.9999]], V=[[1.0, 0.0]], Q=np.diag([1e-10, 1e-8]), R=1e-8, P0=1e6 * np.eye(2))
+    rnn = LinearRNN(
+        W=[[0.9999, 1.0], [0.0, 0.9999]], V=[[1.0, 0.0]], Q=np.diag([1e-10, 1e-8]), R=1e-8, P0=1e6 * np.eye(2)
+    )
     y = np.random.default_rng(0).standard_normal((1_000_000, 1))
     f = rnnss.kalman_filter(rnn, y, engine="numba", steady_tol=None)
     for P in (f.filtered_covs, f.predicted_covs):

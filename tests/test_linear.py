@@ -15,7 +15,6 @@ from rnnss import DimensionError, IllConditionedError, LinearRNN, NotStableError
 
 from .conftest import random_stable
 
-
 # -- construction and validation -------------------------------------------------------------------
 
 
@@ -85,7 +84,13 @@ def test_non_symmetric_covariance_rejected(name):
 
 @pytest.mark.parametrize("name", ["Q", "R", "P0"])
 def test_indefinite_covariance_rejected_with_min_eigenvalue(name):
-    with pytest.raises(ValueError, match=rf"{name} must be symmetric positive semi-definite with shape \(2, 2\); got shape \(2, 2\) with min eigenvalue -1"):
+    with pytest.raises(
+        ValueError,
+        match=(
+            rf"{name} must be symmetric positive semi-definite with "
+            r"shape \(2, 2\); got shape \(2, 2\) with min eigenvalue -1"
+        ),
+    ):
         LinearRNN(W=np.eye(2), **{name: [[1.0, 2.0], [2.0, 1.0]]})
 
 
@@ -100,7 +105,17 @@ def test_singular_psd_accepted_and_rounding_asymmetry_tolerated(rng):
 @pytest.mark.parametrize("name", ["W", "U", "b", "V", "d", "Q", "R", "h0", "P0"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_entries_rejected(name, bad):
-    kwargs = dict(W=np.eye(2) * 0.5, U=np.ones((2, 1)), b=np.zeros(2), V=np.eye(2), d=np.zeros(2), Q=np.eye(2), R=np.eye(2), h0=np.zeros(2), P0=np.eye(2))
+    kwargs = dict(
+        W=np.eye(2) * 0.5,
+        U=np.ones((2, 1)),
+        b=np.zeros(2),
+        V=np.eye(2),
+        d=np.zeros(2),
+        Q=np.eye(2),
+        R=np.eye(2),
+        h0=np.zeros(2),
+        P0=np.eye(2),
+    )
     arr = kwargs[name].copy()
     arr.flat[0] = bad
     kwargs[name] = arr
@@ -126,7 +141,17 @@ def test_bad_dt(dt, exc):
 
 
 def test_equality_is_exact(small_rnn):
-    same = LinearRNN(small_rnn.W, small_rnn.U, small_rnn.b, small_rnn.V, small_rnn.d, small_rnn.Q, small_rnn.R, small_rnn.h0, small_rnn.P0)
+    same = LinearRNN(
+        small_rnn.W,
+        small_rnn.U,
+        small_rnn.b,
+        small_rnn.V,
+        small_rnn.d,
+        small_rnn.Q,
+        small_rnn.R,
+        small_rnn.h0,
+        small_rnn.P0,
+    )
     assert same == small_rnn
     assert dataclasses.replace(small_rnn, b=small_rnn.b + 1e-15) != small_rnn
     assert small_rnn != "not a model"
@@ -220,7 +245,11 @@ def test_simulate_without_input_and_1d_input():
     [
         (lambda r: rnnss.simulate(r), TypeError, "number of steps or the input sequence"),
         (lambda r: rnnss.simulate(r, 5), ValueError, "x is required"),
-        (lambda r: rnnss.simulate(r, x=np.ones((5, 3))), DimensionError, r"x must have shape \(T, 2\) or \(batch, T, 2\); got shape \(5, 3\)"),
+        (
+            lambda r: rnnss.simulate(r, x=np.ones((5, 3))),
+            DimensionError,
+            r"x must have shape \(T, 2\) or \(batch, T, 2\); got shape \(5, 3\)",
+        ),
         (lambda r: rnnss.simulate(r, 4, x=np.ones((5, 2))), DimensionError, "T = 4"),
         (lambda r: rnnss.simulate(r, x=np.ones((2, 5, 2)), batch=3), DimensionError, "batch = 3"),
         (lambda r: rnnss.simulate(r, x=np.full((5, 2), np.nan)), ValueError, "x must be finite"),
@@ -288,7 +317,12 @@ def test_unroll_matches_recursion(seed):
     hT = rnnss.unroll(rnn, x)
     ref = rnnss.simulate(rnn, x=x, noise=False).h[:, -1]
     np.testing.assert_allclose(hT, ref, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(rnnss.unroll(rnn, x[0], h0=np.zeros(5)), rnnss.simulate(dataclasses.replace(rnn, h0=np.zeros(5)), x=x[0], noise=False).h[-1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        rnnss.unroll(rnn, x[0], h0=np.zeros(5)),
+        rnnss.simulate(dataclasses.replace(rnn, h0=np.zeros(5)), x=x[0], noise=False).h[-1],
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 def test_unroll_without_input_is_power():
@@ -312,7 +346,9 @@ def test_eigenmodes_diagonal_closed_form():
     assert modes.period[0] == np.inf and modes.period[2] == pytest.approx(0.04)  # lambda = -0.5: period 2 dt
     # Eigenvectors really are eigenvectors.
     for i in range(4):
-        np.testing.assert_allclose(np.diag(lam) @ modes.eigenvectors[:, i], modes.eigenvalues[i] * modes.eigenvectors[:, i], atol=1e-15)
+        np.testing.assert_allclose(
+            np.diag(lam) @ modes.eigenvectors[:, i], modes.eigenvalues[i] * modes.eigenvectors[:, i], atol=1e-15
+        )
 
 
 def test_eigenmodes_rotation_closed_form():
@@ -419,7 +455,13 @@ def test_random_rnn_radius_and_validation():
 # -- property tests -------------------------------------------------------------------------------------------
 
 
-@given(n=st.integers(1, 5), m=st.integers(1, 3), p=st.integers(0, 3), seed=st.integers(0, 2**31 - 1), radius=st.floats(0.0, 0.99))
+@given(
+    n=st.integers(1, 5),
+    m=st.integers(1, 3),
+    p=st.integers(0, 3),
+    seed=st.integers(0, 2**31 - 1),
+    radius=st.floats(0.0, 0.99),
+)
 def test_property_unroll_equals_recursion(n, m, p, seed, radius):
     rnn = rnnss.random_rnn(n, m, p, radius=radius, bias=True, rng=seed)
     x = np.random.default_rng(seed).standard_normal((30, p))

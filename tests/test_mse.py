@@ -11,8 +11,17 @@ import rnnss
 from rnnss import LinearRNN
 
 
-
-@pytest.mark.parametrize("a, q, r, c", [(0.9, 1.0, 1.0, 1.0), (0.5, 0.1, 2.0, 1.0), (0.99, 0.01, 1.0, 1.0), (-0.7, 2.0, 0.3, 0.5), (1.05, 1.0, 1.0, 1.0), (0.0, 1.0, 1.0, 2.0)])
+@pytest.mark.parametrize(
+    "a, q, r, c",
+    [
+        (0.9, 1.0, 1.0, 1.0),
+        (0.5, 0.1, 2.0, 1.0),
+        (0.99, 0.01, 1.0, 1.0),
+        (-0.7, 2.0, 0.3, 0.5),
+        (1.05, 1.0, 1.0, 1.0),
+        (0.0, 1.0, 1.0, 2.0),
+    ],
+)
 def test_ar1_closed_form_matches_riccati(a, q, r, c):
     """Closed form (scalar quadratic) against the DARE + Stein solution of steady_state."""
     closed = rnnss.ar1_mse_ratio(a, q, r, c)
@@ -109,7 +118,9 @@ def test_sweep_shapes_and_closed_form():
 
 def test_sweep_on_a_multivariate_model(small_rnn):
     sweep = rnnss.mse_ratio_sweep(small_rnn, noise_ratio=[0.5, 2.0], radius=[0.3, 0.95])
-    ref = rnnss.mse_ratio(dataclasses.replace(small_rnn, W=small_rnn.W * 0.95 / small_rnn.spectral_radius, Q=2.0 * small_rnn.Q))
+    ref = rnnss.mse_ratio(
+        dataclasses.replace(small_rnn, W=small_rnn.W * 0.95 / small_rnn.spectral_radius, Q=2.0 * small_rnn.Q)
+    )
     assert sweep.ratio[1, 1] == pytest.approx(ref.total, rel=1e-12)
     assert np.all(sweep.smoother_mse <= sweep.filter_mse)
 

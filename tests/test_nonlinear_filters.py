@@ -5,9 +5,16 @@ import numpy as np
 import pytest
 from filterpy.kalman import ExtendedKalmanFilter, KalmanFilter, MerweScaledSigmaPoints, UnscentedKalmanFilter
 
-from rnnss import DimensionError, NumericalError
-from rnnss import ElmanCell, random_cell
-from rnnss import NoisyCell, extended_kalman_filter, simulate_noisy, unscented_kalman_filter
+from rnnss import (
+    DimensionError,
+    ElmanCell,
+    NoisyCell,
+    NumericalError,
+    extended_kalman_filter,
+    random_cell,
+    simulate_noisy,
+    unscented_kalman_filter,
+)
 
 
 def reference_kalman(W, U, b, V, d, Q, R, h0, P0, y, x):
@@ -88,7 +95,12 @@ def _filterpy_ukf(model, y, x, alpha, beta, kappa):
     n = model.state_size
     points = MerweScaledSigmaPoints(n, alpha=alpha, beta=beta, kappa=kappa)
     ukf = UnscentedKalmanFilter(
-        dim_x=n, dim_z=model.n_outputs, dt=1.0, fx=lambda s, dt, u: model.cell.step(u, s), hx=model.observe, points=points
+        dim_x=n,
+        dim_z=model.n_outputs,
+        dt=1.0,
+        fx=lambda s, dt, u: model.cell.step(u, s),
+        hx=model.observe,
+        points=points,
     )
     ukf.x, ukf.P, ukf.Q, ukf.R = model.h0.copy(), model.P0.copy(), model.Q.copy(), model.R.copy()
     out = {"pm": [], "fm": [], "fc": [], "ll": 0.0}
@@ -106,7 +118,9 @@ def _filterpy_ukf(model, y, x, alpha, beta, kappa):
 def test_ukf_equals_filterpy_on_tanh_cell(alpha, beta, kappa, rng):
     """Peer: filterpy UnscentedKalmanFilter with MerweScaledSigmaPoints(alpha, beta, kappa), same model."""
     cell = random_cell("elman", 3, 1, gain=1.8, rng=2)
-    model = NoisyCell(cell, Q=0.05 * np.eye(3), R=0.1 * np.eye(2), V=rng.standard_normal((2, 3)), h0=[0.1, 0.0, 0.0], P0=0.5)
+    model = NoisyCell(
+        cell, Q=0.05 * np.eye(3), R=0.1 * np.eye(2), V=rng.standard_normal((2, 3)), h0=[0.1, 0.0, 0.0], P0=0.5
+    )
     x = rng.standard_normal((60, 1))
     y = simulate_noisy(model, x=x, rng=4).y
     res = unscented_kalman_filter(model, y, x, alpha=alpha, beta=beta, kappa=kappa)
@@ -217,9 +231,21 @@ def test_default_readout_is_the_hidden_part_of_an_lstm_state():
         (dict(readout=np.sin, V=np.eye(2)), ValueError, "either a linear read-out"),
         (dict(readout=3.0), TypeError, "readout must be a callable"),
         (dict(readout=lambda s: np.ones((2, 2))), DimensionError, r"readout must map a state of shape \(2,\)"),
-        (dict(readout=np.sin, readout_jacobian=lambda s: np.eye(3)), DimensionError, r"readout_jacobian must return shape \(2, 2\)"),
-        (dict(readout=np.sin, readout_jacobian=lambda s: np.eye(2)), ValueError, "readout_jacobian disagrees with central differences"),
-        (dict(readout_jacobian=lambda s: np.eye(2)), ValueError, "readout_jacobian is only used with a callable readout"),
+        (
+            dict(readout=np.sin, readout_jacobian=lambda s: np.eye(3)),
+            DimensionError,
+            r"readout_jacobian must return shape \(2, 2\)",
+        ),
+        (
+            dict(readout=np.sin, readout_jacobian=lambda s: np.eye(2)),
+            ValueError,
+            "readout_jacobian disagrees with central differences",
+        ),
+        (
+            dict(readout_jacobian=lambda s: np.eye(2)),
+            ValueError,
+            "readout_jacobian is only used with a callable readout",
+        ),
     ],
 )
 def test_model_validation(kwargs, exc, match):

@@ -126,7 +126,9 @@ def test_equivalence_plot_shows_both_error_curves_and_the_theory():
     lines = fig.axes[0].get_lines()
     assert len(lines) == 4  # filter, smoother, theory, tolerance
     np.testing.assert_allclose(lines[0].get_ydata()[50:], np.maximum(report.filter_errors[50:], np.finfo(float).tiny))
-    assert lines[3].get_ydata()[0] == pytest.approx(report.tol * np.max(np.abs(rnnss.kalman_filter(rnn, rnnss.simulate(rnn, 300, rng=0).y).filtered_means)))
+    assert lines[3].get_ydata()[0] == pytest.approx(
+        report.tol * np.max(np.abs(rnnss.kalman_filter(rnn, rnnss.simulate(rnn, 300, rng=0).y).filtered_means))
+    )
     assert fig.axes[0].get_yscale() == "log"
 
 

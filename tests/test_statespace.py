@@ -36,7 +36,9 @@ def test_to_statespace_matrices(small_rnn):
 
 def test_statespace_round_trip_exact(small_rnn):
     sys = small_rnn.to_statespace()
-    back = LinearRNN.from_statespace(sys, bias_input=True, Q=small_rnn.Q, R=small_rnn.R, h0=small_rnn.h0, P0=small_rnn.P0)
+    back = LinearRNN.from_statespace(
+        sys, bias_input=True, Q=small_rnn.Q, R=small_rnn.R, h0=small_rnn.h0, P0=small_rnn.P0
+    )
     assert back == small_rnn
 
 
@@ -81,10 +83,14 @@ def test_bridge_errors(small_rnn):
     with pytest.raises(TypeError, match="scipy.signal LTI"):
         rnnss.from_dlti(np.eye(2))
     with pytest.raises(ValueError, match="needs at least one input column"):
-        rnnss.from_statespace(control.ss(np.eye(2) * 0.5, np.zeros((2, 0)), np.eye(2), np.zeros((2, 0)), 1.0), bias_input=True)
+        rnnss.from_statespace(
+            control.ss(np.eye(2) * 0.5, np.zeros((2, 0)), np.eye(2), np.zeros((2, 0)), 1.0), bias_input=True
+        )
 
 
-@given(n=st.integers(1, 5), m=st.integers(1, 3), p=st.integers(0, 3), seed=st.integers(0, 2**31 - 1), bias=st.booleans())
+@given(
+    n=st.integers(1, 5), m=st.integers(1, 3), p=st.integers(0, 3), seed=st.integers(0, 2**31 - 1), bias=st.booleans()
+)
 def test_property_round_trips(n, m, p, seed, bias):
     rnn = _strip_noise(rnnss.random_rnn(n, m, p, bias=bias, rng=seed))
     if p == 0 and not bias and 1 in (n, m):
@@ -153,7 +159,9 @@ def test_zoh_noise_matches_quadrature(rng):
     Qc = A @ A.T
     dt = 0.3
     rnn = rnnss.from_continuous(J, dt=dt, Qc=Qc)
-    ref = scipy.integrate.quad_vec(lambda s: scipy.linalg.expm(J * s) @ Qc @ scipy.linalg.expm(J.T * s), 0, dt, epsabs=1e-14, epsrel=1e-13)[0]
+    ref = scipy.integrate.quad_vec(
+        lambda s: scipy.linalg.expm(J * s) @ Qc @ scipy.linalg.expm(J.T * s), 0, dt, epsabs=1e-14, epsrel=1e-13
+    )[0]
     np.testing.assert_allclose(rnn.Q, ref, rtol=1e-9)
 
 

@@ -12,8 +12,32 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import rnnss
-from rnnss import DimensionError, IllConditionedWarning, LinearRNN, NotReachableError, NotStableError
-from rnnss import balanced_truncation, controllability_gramian, controllability_matrix, controllability_staircase, hankel_singular_values, is_controllable, is_detectable, is_observable, is_stabilizable, kalman_decomposition, minimal_realization, numerical_rank, observability_gramian, observability_matrix, observability_staircase, pbh_test, reconstruct_state, steer, structure_report
+from rnnss import (
+    DimensionError,
+    IllConditionedWarning,
+    LinearRNN,
+    NotReachableError,
+    NotStableError,
+    balanced_truncation,
+    controllability_gramian,
+    controllability_matrix,
+    controllability_staircase,
+    hankel_singular_values,
+    is_controllable,
+    is_detectable,
+    is_observable,
+    is_stabilizable,
+    kalman_decomposition,
+    minimal_realization,
+    numerical_rank,
+    observability_gramian,
+    observability_matrix,
+    observability_staircase,
+    pbh_test,
+    reconstruct_state,
+    steer,
+    structure_report,
+)
 
 from .conftest import random_stable
 
@@ -85,7 +109,7 @@ def _exact_rank(rows):
     return rank
 
 
-# -- Kalman matrices -----------------------------------------------------------------------------------
+# -- Kalman matrices -----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("n, m, p, seed", SYSTEMS)
@@ -97,11 +121,11 @@ def test_kalman_matrices_match_python_control_ctrb_obsv(n, m, p, seed):
 
 def test_kalman_matrix_steps_closed_form_blocks(small_rnn):
     C = controllability_matrix(small_rnn, steps=7)
-    O = observability_matrix(small_rnn, steps=7)
-    assert C.shape == (4, 14) and O.shape == (14, 4)
+    Ob = observability_matrix(small_rnn, steps=7)
+    assert C.shape == (4, 14) and Ob.shape == (14, 4)
     W5 = np.linalg.matrix_power(small_rnn.W, 5)
     np.testing.assert_allclose(C[:, 10:12], W5 @ small_rnn.U, rtol=1e-12)
-    np.testing.assert_allclose(O[10:12], small_rnn.V @ W5, rtol=1e-12)
+    np.testing.assert_allclose(Ob[10:12], small_rnn.V @ W5, rtol=1e-12)
 
 
 def test_shift_register_closed_form():
@@ -147,7 +171,7 @@ def test_noise_source_factor_reproduces_Q_sums(rng):
     np.testing.assert_allclose(both @ both.T, ref + controllability_gramian(rnn, steps=3), rtol=1e-12)
 
 
-# -- numerical rank --------------------------------------------------------------------------------------
+# -- numerical rank ------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("rank", [0, 1, 3, 5])
@@ -185,7 +209,7 @@ def test_numerical_rank_bad_input():
     assert empty.rank == 0 and empty.margin == np.inf
 
 
-# -- PBH, staircase and the Kalman-matrix failure -----------------------------------------------------------
+# -- PBH, staircase and the Kalman-matrix failure ------------------------------------------------------------
 
 
 def test_kalman_matrix_rank_fails_where_pbh_and_staircase_are_right():
@@ -361,7 +385,7 @@ def test_report_of_demo_model_reads_well(demo_rnn):
     assert rep.controllability_rank.rank == 3 and rep.reachable_dim == 3
 
 
-# -- Gramians ----------------------------------------------------------------------------------------------------
+# -- Gramians ------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("n, m, p, seed", SYSTEMS)
@@ -415,7 +439,7 @@ def test_hankel_singular_values_brute_force_eig_of_WcWo(n, m, p, seed):
     np.testing.assert_allclose(hankel_singular_values(rnn), ref, rtol=1e-8)
 
 
-# -- Kalman decomposition and minimal realisation -------------------------------------------------------------------
+# -- Kalman decomposition and minimal realisation ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("sizes, seed", [((2, 1, 1, 1), 0), ((3, 2, 0, 2), 1), ((1, 0, 2, 0), 2), ((2, 0, 0, 3), 3)])
@@ -515,7 +539,7 @@ def test_minimal_realization_property_markov_parameters_and_order(case):
     np.testing.assert_allclose(rnnss.markov_parameters(small, 30), M, rtol=0, atol=1e-10 * max(np.abs(M).max(), 1e-300))
 
 
-# -- balanced truncation --------------------------------------------------------------------------------------------
+# -- balanced truncation -------------------------------------------------------------------------------------
 
 
 def _balanced_reference(rnn, k):
@@ -589,7 +613,7 @@ def test_balanced_truncation_bad_input():
         balanced_truncation(redundant, 2)
 
 
-# -- steering ---------------------------------------------------------------------------------------------------------
+# -- steering ------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("n, m, p, seed", SYSTEMS)
@@ -619,7 +643,9 @@ def test_steer_is_minimum_energy_closed_form(small_rnn, rng):
     C = np.hstack([Wp[N - 1 - j] @ U for j in range(N)])
     null = scipy.linalg.null_space(C)
     assert np.max(np.abs(null.T @ res.inputs.ravel())) < 1e-10
-    np.testing.assert_allclose(rnnss.simulate(dataclasses.replace(small_rnn, h0=h0), x=res.inputs, noise=False).h[-1], target, atol=1e-10)
+    np.testing.assert_allclose(
+        rnnss.simulate(dataclasses.replace(small_rnn, h0=h0), x=res.inputs, noise=False).h[-1], target, atol=1e-10
+    )
 
 
 def test_steer_scalar_closed_form():
@@ -634,7 +660,10 @@ def test_steer_scalar_closed_form():
 def test_steer_unreachable_target_two_equal_modes():
     """W = 0.5 I, b = [1, 2]: from 0 only span([1, 2]) is reachable, so [1, 0] is not; closest = projection."""
     rnn = LinearRNN(W=0.5 * np.eye(2), U=[[1.0], [2.0]])
-    with pytest.raises(NotReachableError, match=r"not reachable from h0 in 3 steps.*1-dimensional subspace.*closest reachable state is \[0\.2 +0\.4\]") as info:
+    with pytest.raises(
+        NotReachableError,
+        match=r"not reachable from h0 in 3 steps.*1-dimensional subspace.*closest reachable state is \[0\.2 +0\.4\]",
+    ) as info:
         steer(rnn, [1.0, 0.0], 3)
     np.testing.assert_allclose(info.value.closest_state, [0.2, 0.4], atol=1e-14)
     np.testing.assert_allclose(info.value.residual, [0.8, -0.4], atol=1e-14)
@@ -682,12 +711,14 @@ def test_steer_bad_input(kwargs, exc, match):
         steer(rnn, **kwargs)
 
 
-# -- state reconstruction ------------------------------------------------------------------------------------------------
+# -- state reconstruction ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("n, m, p, seed", SYSTEMS)
 def test_reconstruct_recovers_h0_and_trajectory_from_simulation(n, m, p, seed):
-    rnn = dataclasses.replace(random_stable(n, m, p, seed, bias=True), h0=np.random.default_rng(seed).standard_normal(n))
+    rnn = dataclasses.replace(
+        random_stable(n, m, p, seed, bias=True), h0=np.random.default_rng(seed).standard_normal(n)
+    )
     x = np.random.default_rng(seed + 1).standard_normal((3 * n, p))
     traj = rnnss.simulate(rnn, x=x, noise=False)
     rec = reconstruct_state(rnn, traj.y, x)
@@ -736,7 +767,12 @@ def test_reconstruct_singular_W_determines_states_not_h0():
 @pytest.mark.parametrize(
     "y, x, exc, match",
     [
-        (np.zeros((5, 3)), np.zeros((5, 1)), DimensionError, r"y must have shape \(T, 2\) or \(batch, T, 2\); got shape \(5, 3\)"),
+        (
+            np.zeros((5, 3)),
+            np.zeros((5, 1)),
+            DimensionError,
+            r"y must have shape \(T, 2\) or \(batch, T, 2\); got shape \(5, 3\)",
+        ),
         (np.zeros(5), np.zeros((5, 1)), DimensionError, r"y must have shape \(T, 2\)"),
         (np.zeros((5, 2)), None, ValueError, r"x is required: this network has p = 1 inputs"),
         (np.zeros((5, 2)), np.zeros((4, 1)), DimensionError, r"x must have T = 5 time steps"),
@@ -750,7 +786,7 @@ def test_reconstruct_bad_input(y, x, exc, match):
         reconstruct_state(rnn, y, x)
 
 
-# -- argument checks shared by every function --------------------------------------------------------------------------------
+# -- argument checks shared by every function ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -787,7 +823,19 @@ def test_other_functions_refuse_non_models():
         balanced_truncation(None, 1)
 
 
-@pytest.mark.parametrize("func", [controllability_matrix, pbh_test, is_controllable, is_stabilizable, controllability_gramian, structure_report, kalman_decomposition, controllability_staircase])
+@pytest.mark.parametrize(
+    "func",
+    [
+        controllability_matrix,
+        pbh_test,
+        is_controllable,
+        is_stabilizable,
+        controllability_gramian,
+        structure_report,
+        kalman_decomposition,
+        controllability_staircase,
+    ],
+)
 def test_unknown_source_rejected(func, small_rnn):
     with pytest.raises(ValueError, match="source must be one of 'input', 'noise', 'both'; got 'inputs'"):
         func(small_rnn, source="inputs")
@@ -812,7 +860,13 @@ def test_kalman_matrix_overflow_is_reported():
 
 def test_overflow_in_steer_and_reconstruct_is_reported():
     rnn = LinearRNN(W=1e100, U=[[1.0]], h0=[1.0])
-    with pytest.raises(rnnss.NumericalError, match="W\\^k overflowed over 5 steps"), np.errstate(over="ignore", invalid="ignore"):
+    with (
+        pytest.raises(rnnss.NumericalError, match="W\\^k overflowed over 5 steps"),
+        np.errstate(over="ignore", invalid="ignore"),
+    ):
         steer(rnn, [1.0], 5)
-    with pytest.raises(rnnss.NumericalError, match="W\\^t overflowed over T = 5 steps"), np.errstate(over="ignore", invalid="ignore"):
+    with (
+        pytest.raises(rnnss.NumericalError, match="W\\^t overflowed over T = 5 steps"),
+        np.errstate(over="ignore", invalid="ignore"),
+    ):
         reconstruct_state(rnn, np.ones((5, 1)), np.zeros((5, 1)))

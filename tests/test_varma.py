@@ -10,8 +10,21 @@ from statsmodels.tsa.statespace.varmax import VARMAX
 from statsmodels.tsa.vector_ar.var_model import VARProcess
 
 import rnnss
-from rnnss import DimensionError, LinearRNN, NotStableError, NumericalError
-from rnnss import VARMA, autocovariances, from_statsmodels, innovation_responses, rnn_to_varma, simulate_varma, to_statsmodels_params, varma_loglik, varma_to_rnn
+from rnnss import (
+    VARMA,
+    DimensionError,
+    LinearRNN,
+    NotStableError,
+    NumericalError,
+    autocovariances,
+    from_statsmodels,
+    innovation_responses,
+    rnn_to_varma,
+    simulate_varma,
+    to_statsmodels_params,
+    varma_loglik,
+    varma_to_rnn,
+)
 
 
 def _varma(m, p, q, k=0, seed=0, lags=1, radius=0.8):

@@ -9,7 +9,6 @@ from .leaky import LeakyCell
 from .lstm import LSTMCell
 from .noisy import NoisyCell
 
-
 __all__ = [
     "Cell",
     "scan",

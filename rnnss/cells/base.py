@@ -81,7 +81,9 @@ class Cell(Model, abc.ABC):
         xa = v.as_float_array("x", x)
         sa = v.as_float_array("state", state)
         if xa.ndim not in (1, 2) or xa.shape[-1] != self.n_inputs:
-            raise v.DimensionError(f"x must have shape ({self.n_inputs},) or (batch, {self.n_inputs}); got shape {xa.shape}")
+            raise v.DimensionError(
+                f"x must have shape ({self.n_inputs},) or (batch, {self.n_inputs}); got shape {xa.shape}"
+            )
         if sa.ndim not in (1, 2) or sa.shape[-1] != self.state_size:
             raise v.DimensionError(
                 f"state must have shape ({self.state_size},) or (batch, {self.state_size}); got shape {sa.shape}"
@@ -129,7 +131,9 @@ def scan(cell: Cell, xs: Any, h0: Any = None) -> np.ndarray:
     else:
         s = v.as_float_array("h0", h0)
         if s.shape not in ((cell.state_size,), (nb, cell.state_size)):
-            raise v.DimensionError(f"h0 must have shape ({cell.state_size},) or ({nb}, {cell.state_size}); got shape {s.shape}")
+            raise v.DimensionError(
+                f"h0 must have shape ({cell.state_size},) or ({nb}, {cell.state_size}); got shape {s.shape}"
+            )
         v.check_finite("h0", s)
         s = np.broadcast_to(s, (nb, cell.state_size)).copy()
     out = np.empty((nb, T, cell.state_size))
@@ -194,7 +198,9 @@ def input_sequence(cell: Cell, x: Any, steps: Any) -> np.ndarray:
         if steps is None:
             raise TypeError("give the input sequence x or, for an autonomous run with zero input, steps")
         return np.zeros((v.as_int("steps", steps, minimum=1), cell.n_inputs))
-    xs, batched = v.as_sequence("x", x, cell.n_inputs, steps=None if steps is None else v.as_int("steps", steps, minimum=1))
+    xs, batched = v.as_sequence(
+        "x", x, cell.n_inputs, steps=None if steps is None else v.as_int("steps", steps, minimum=1)
+    )
     if batched:
         raise v.DimensionError(f"x must be one sequence of shape (T, {cell.n_inputs}); got a batch of shape {xs.shape}")
     return xs[0]

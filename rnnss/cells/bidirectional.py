@@ -123,7 +123,9 @@ def bidirectional_scan(
         if h0 is not None:
             shape = np.shape(h0)
             if shape not in ((cell.state_size,), (nb, cell.state_size)):
-                raise v.DimensionError(f"{name} must have shape ({cell.state_size},) or ({nb}, {cell.state_size}); got shape {shape}")
+                raise v.DimensionError(
+                    f"{name} must have shape ({cell.state_size},) or ({nb}, {cell.state_size}); got shape {shape}"
+                )
     fw = scan(bi.forward, arr, h0_forward)
     bw = scan(bi.backward, arr[:, ::-1], h0_backward)[:, ::-1]
     if not full_state:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -55,13 +56,18 @@ def _resolve_activation(activation: Any, derivative: Any) -> _Activation:
     """Validate an activation given by name or as a callable with its derivative."""
     if isinstance(activation, str):
         if activation not in _NAMED:
-            raise ValueError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))} or a callable; got {activation!r}")
+            raise ValueError(
+                f"activation must be one of {', '.join(map(repr, ACTIVATIONS))} or a callable; got {activation!r}"
+            )
         if derivative is not None:
-            raise ValueError(f"derivative is only given with a custom activation; {activation!r} has a built-in derivative")
+            raise ValueError(
+                f"derivative is only given with a custom activation; {activation!r} has a built-in derivative"
+            )
         return _NAMED[activation]
     if not callable(activation):
         raise TypeError(
-            f"activation must be one of {', '.join(map(repr, ACTIVATIONS))} or a callable; got {type(activation).__name__}"
+            f"activation must be one of {', '.join(map(repr, ACTIVATIONS))} "
+            f"or a callable; got {type(activation).__name__}"
         )
     if derivative is None:
         raise TypeError("derivative is required with a custom activation: give the callable phi'(z)")
@@ -71,9 +77,13 @@ def _resolve_activation(activation: Any, derivative: Any) -> _Activation:
         try:
             out = np.asarray(fn(_PROBE.copy()), dtype=float)
         except Exception as exc:  # any failure on a plain float array is the user function's fault
-            raise TypeError(f"{name} must map a float array elementwise; calling it on an array of shape (2, 2) raised {exc!r}") from exc
+            raise TypeError(
+                f"{name} must map a float array elementwise; calling it on an array of shape (2, 2) raised {exc!r}"
+            ) from exc
         if out.shape != _PROBE.shape:
-            raise ValueError(f"{name} must act elementwise and keep the shape: an input of shape (2, 2) gave shape {out.shape}")
+            raise ValueError(
+                f"{name} must act elementwise and keep the shape: an input of shape (2, 2) gave shape {out.shape}"
+            )
         if not np.all(np.isfinite(out)):
             raise ValueError(f"{name} returned non-finite values at z = {_PROBE.ravel().tolist()}")
     # A wrong derivative would make every Jacobian silently wrong: check it against central

@@ -129,7 +129,7 @@ class GRUCell(Cell):
         return J if batched else J[0]
 
     def input_jacobian(self, x: Any, state: Any) -> np.ndarray:
-        """``d h_t / d x_t = diag(dz) U_z + diag(dc) (U_c + W_c diag(h r (1 - r)) U_r)``, shape ``(n, p)`` or ``(batch, n, p)``."""
+        """``d h_t / d x_t = diag(dz) U_z + diag(dc) (U_c + W_c diag(h r (1 - r)) U_r)``, ``(n, p)``/``(b, n, p)``."""
         xa, h, batched = self._check_step_args(x, state)
         n = self.n_hidden
         Ur, Uz, Uc = self.U[:n], self.U[n : 2 * n], self.U[2 * n :]
@@ -139,4 +139,7 @@ class GRUCell(Cell):
         return B if batched else B[0]
 
     def __repr__(self) -> str:
-        return f"GRUCell(n={self.n_hidden}, p={self.n_inputs}, ||W_c||_2={np.linalg.norm(self.W[2 * self.n_hidden:], 2):.4g})"
+        return (
+            f"GRUCell(n={self.n_hidden}, p={self.n_inputs}, "
+            f"||W_c||_2={np.linalg.norm(self.W[2 * self.n_hidden :], 2):.4g})"
+        )

@@ -141,7 +141,10 @@ def random_cell(
     if recurrent not in ("fan_in", "orthogonal"):
         raise ValueError(f"recurrent must be 'fan_in' or 'orthogonal'; got {recurrent!r}")
     if (kind == "leaky") != (alpha is not None):
-        raise ValueError("alpha is required for kind='leaky' and only used there" + ("" if kind == "leaky" else f"; got alpha={alpha!r}"))
+        raise ValueError(
+            "alpha is required for kind='leaky' and only used there"
+            + ("" if kind == "leaky" else f"; got alpha={alpha!r}")
+        )
     n = v.as_int("n_hidden", n_hidden, minimum=1)
     p = v.as_int("n_inputs", n_inputs, minimum=0)
     gain = v.as_float("gain", gain, positive=True)

@@ -166,7 +166,11 @@ class LSTMCell(Cell):
         tc = np.tanh(c)
         Mi, Mf, Mg, Mo = (M[j * n : (j + 1) * n] for j in range(4))
         # Chain rule through each gate's pre-activation: sigma' = s (1 - s), tanh' = 1 - t^2.
-        dc = (c_prev * f * (1 - f))[:, :, None] * Mf + (g * i * (1 - i))[:, :, None] * Mi + (i * (1 - g**2))[:, :, None] * Mg
+        dc = (
+            (c_prev * f * (1 - f))[:, :, None] * Mf
+            + (g * i * (1 - i))[:, :, None] * Mi
+            + (i * (1 - g**2))[:, :, None] * Mg
+        )
         through_c = o * (1 - tc**2)
         dh = (tc * o * (1 - o))[:, :, None] * Mo + through_c[:, :, None] * dc
         return dh, dc, through_c * f, f, batched

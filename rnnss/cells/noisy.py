@@ -1,9 +1,10 @@
-"""A nonlinear cell with additive Gaussian noise and a read-out: the nonlinear state-space model the EKF/UKF estimate."""
+"""A nonlinear cell with additive Gaussian noise and a read-out: the state-space model the EKF/UKF estimate."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -105,19 +106,27 @@ class NoisyCell(Model):
                 raise TypeError(f"readout must be a callable g(s) -> y; got {type(self.readout).__name__}")
             y0 = v.as_float_array("readout(h0)", self.readout(h0.copy()))
             if y0.ndim != 1 or y0.size == 0:
-                raise v.DimensionError(f"readout must map a state of shape ({S},) to a vector of shape (m,); got shape {y0.shape}")
+                raise v.DimensionError(
+                    f"readout must map a state of shape ({S},) to a vector of shape (m,); got shape {y0.shape}"
+                )
             v.check_finite("readout(h0)", y0)
             m = y0.size
             if self.readout_jacobian is not None:
                 if not callable(self.readout_jacobian):
-                    raise TypeError(f"readout_jacobian must be a callable s -> dg/ds; got {type(self.readout_jacobian).__name__}")
+                    raise TypeError(
+                        f"readout_jacobian must be a callable s -> dg/ds; got {type(self.readout_jacobian).__name__}"
+                    )
                 G = v.as_float_array("readout_jacobian(h0)", self.readout_jacobian(h0.copy()))
                 if G.shape != (m, S):
                     raise v.DimensionError(f"readout_jacobian must return shape ({m}, {S}); got shape {G.shape}")
                 # Central differences, error O(eps^2): a wrong Jacobian would silently bias the EKF.
                 eps = 1e-6
                 fd = np.stack(
-                    [(np.asarray(self.readout(h0 + eps * e), float) - np.asarray(self.readout(h0 - eps * e), float)) / (2 * eps) for e in np.eye(S)],
+                    [
+                        (np.asarray(self.readout(h0 + eps * e), float) - np.asarray(self.readout(h0 - eps * e), float))
+                        / (2 * eps)
+                        for e in np.eye(S)
+                    ],
                     axis=1,
                 )
                 if np.max(np.abs(G - fd)) > 1e-5 * (1.0 + np.max(np.abs(fd))):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -202,7 +202,6 @@ class FitReport:
         return "\n".join(lines)
 
 
-
 @dataclass(frozen=True)
 class StdErrorSpec:
     """How a fit's standard errors are defined: the reported quantities as a smooth map of ``theta``.
@@ -260,13 +259,24 @@ def run_fit(
     f0, _ = fun(problem.theta0, False)
     if optimise:
         res, converged, gmax = minimize(
-            fun, problem.theta0, maxiter=maxiter, gtol=gtol, progress=progress, desc=problem.desc,
-            offset=offset, scale=data.n_obs,
+            fun,
+            problem.theta0,
+            maxiter=maxiter,
+            gtol=gtol,
+            progress=progress,
+            desc=problem.desc,
+            offset=offset,
+            scale=data.n_obs,
         )
         theta, message, nit, nfev = res.x, str(res.message), int(res.nit), int(res.nfev)
     else:
         theta, converged, message, nit, nfev, gmax = (
-            problem.theta0, True, "subspace estimate (no likelihood optimisation)", 0, 1, math.nan,
+            problem.theta0,
+            True,
+            "subspace estimate (no likelihood optimisation)",
+            0,
+            1,
+            math.nan,
         )
     rnn, varma = problem.models(theta)
     loglik = float(kalman_filter(rnn, y, x, store_covariances=False).loglik)

@@ -1,4 +1,4 @@
-"""The two fits users call: a VARMA-equivalent linear RNN (``fit_varma_rnn``) and a linear RNN of given size (``fit_linear_rnn``)."""
+"""The two fits users call: a VARMA-equivalent linear RNN and a linear RNN with a given number of states."""
 
 from __future__ import annotations
 
@@ -151,8 +151,15 @@ def fit_varma_rnn(
         std_errors=std_errors,
     )
     return run_fit(
-        problem, y_arr, x_arr, optimise=True, maxiter=maxiter, gtol=gtol, standard_errors=standard_errors,
-        progress=progress, t_start=t_start,
+        problem,
+        y_arr,
+        x_arr,
+        optimise=True,
+        maxiter=maxiter,
+        gtol=gtol,
+        standard_errors=standard_errors,
+        progress=progress,
+        t_start=t_start,
     )
 
 
@@ -307,6 +314,13 @@ def fit_linear_rnn(
         std_errors=std_errors,
     )
     return run_fit(
-        problem, y_arr, x_arr, optimise=method == "mle", maxiter=maxiter, gtol=gtol,
-        standard_errors=standard_errors, progress=progress, t_start=t_start,
+        problem,
+        y_arr,
+        x_arr,
+        optimise=method == "mle",
+        maxiter=maxiter,
+        gtol=gtol,
+        standard_errors=standard_errors,
+        progress=progress,
+        t_start=t_start,
     )

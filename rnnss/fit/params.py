@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
-
-import math
 
 import numpy as np
 import scipy.linalg
@@ -16,6 +15,7 @@ from ..exceptions import NotStableError, NumericalError
 from ..kalman.score import run_kernel, stationary_adjoint
 from ..linear import LinearRNN, stationary_covariance
 from ..varma import VARMA
+
 
 @dataclass(frozen=True)
 class Data:
@@ -48,9 +48,7 @@ def prepare(y: Any, x: Any, *, center: bool) -> tuple[Data, np.ndarray, np.ndarr
         )
     T, m = arr.shape
     if m == 0 or T == 0:
-        raise v.DimensionError(
-            f"y must have at least one time step and one output; got shape {v.shape_str(arr.shape)}"
-        )
+        raise v.DimensionError(f"y must have at least one time step and one output; got shape {v.shape_str(arr.shape)}")
     v.check_finite("y", arr, allow_nan=True)
     obs = ~np.isnan(arr)
     if not obs.any(axis=0).all():

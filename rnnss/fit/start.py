@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._linalg import companion_radius, symmetrize
 from ..linear import LinearRNN
 from ..varma import VARMA
 from .params import Data
-import math
+
 
 def _lstsq_rows(Y: np.ndarray, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Least squares ``Y ~ Z`` over the rows without NaN; (coefficients (cols, m), residuals) or None."""

@@ -1,4 +1,4 @@
-"""Hidden Markov models as RNNs: models, algorithms, the softmax and belief-state cells, exact converters, verification."""
+"""Hidden Markov models as RNNs: models, algorithms, softmax and belief-state cells, exact converters, checks."""
 
 from .algorithms import (
     HMMBackwardResult,

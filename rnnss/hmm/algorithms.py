@@ -11,8 +11,8 @@ import numpy as np
 
 from .. import _validate as v
 from ..exceptions import NumericalError
-from .model import GaussianHMM, HMM, HMMSample, _method, _one_sequence
 from ._common import _LOG_FLOOR, _log
+from .model import HMM, GaussianHMM, HMMSample, _method, _one_sequence
 
 __all__ = [
     "HMMFilterResult",

@@ -11,8 +11,8 @@ import numpy as np
 from .. import _validate as v
 from .._model import register_model
 from ..cells.base import Cell
-from .model import HMMSample
 from ._common import _LOG_FLOOR, _freeze_all, _is_start, _log_softmax, _logits, _softmax
+from .model import HMMSample
 
 __all__ = ["OneHotSoftmaxCell", "BeliefCell"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,8 +15,6 @@ from ..exceptions import IllConditionedError
 from ._common import _freeze_all, _log
 
 __all__ = ["HMM", "GaussianHMM", "HMMSample", "emission_loglik"]
-
-LOG_2PI = math.log(2.0 * math.pi)
 
 # A Gaussian emission covariance above this condition number is refused: its density (a solve with
 # the covariance) would keep fewer than about four significant digits.
@@ -368,8 +365,6 @@ class GaussianHMM(_HMMBase):
     def __repr__(self) -> str:
         z = lambda a: int((a == 0).sum())  # noqa: E731
         return f"GaussianHMM(K={self.n_states} states, d={self.n_outputs}; zeros: pi {z(self.pi)}, A {z(self.A)})"
-
-
 
 
 def _method(method: Any) -> str:

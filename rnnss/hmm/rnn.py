@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _validate as v
 from .cells import BeliefCell, OneHotSoftmaxCell
-from .model import GaussianHMM, HMM, _one_sequence
+from .model import HMM, GaussianHMM, _one_sequence
 
 __all__ = ["BeliefRNN", "BeliefRun", "hmm_to_rnn", "rnn_to_hmm", "belief_rnn", "run_belief_rnn"]
 

@@ -1,4 +1,4 @@
-"""Numerical proof that an HMM and its RNN forms give identical likelihoods, with brute force and peers as references."""
+"""Proof that an HMM and its RNN forms give identical likelihoods, with brute force and peers as references."""
 
 from __future__ import annotations
 
@@ -117,7 +117,9 @@ class HMMEquivalenceReport:
             f"identical likelihoods within {self.tol:g} relative: {'PASSED' if self.passed else 'FAILED'} "
             f"(worst {self.worst:.1e})"
         )
-        lines.append("most likely state path (Viterbi), first 40 steps: " + "".join(str(int(k)) for k in self.path[:40]))
+        lines.append(
+            "most likely state path (Viterbi), first 40 steps: " + "".join(str(int(k)) for k in self.path[:40])
+        )
         share = ", ".join(f"{k}: {self.posteriors[:, k].mean():.3f}" for k in range(self.model.n_states))
         lines.append("time share of each state: smoothed " + share)
         return "\n".join(lines)

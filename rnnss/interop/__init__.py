@@ -1,4 +1,4 @@
-"""Bridges to other libraries (python-control, scipy, statsmodels, hmmlearn, peer filters); each imports its library on call."""
+"""Bridges to python-control, scipy, statsmodels, hmmlearn and peer filters; each imports its library on call."""
 
 from . import peers  # noqa: F401  (registers the Kalman peers with the equivalence report)
 from .control import from_dlti, from_statespace, to_dlti, to_statespace

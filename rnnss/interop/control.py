@@ -141,9 +141,7 @@ def _dt(dt: Any, source: str) -> float:
     if dt is True:  # python-control's "discrete, unspecified sampling time"
         return 1.0
     if dt is None or dt is False or dt == 0:
-        raise ValueError(
-            f"the {source} is continuous-time (dt = {dt!r}); discretise it with rnnss.from_continuous"
-        )
+        raise ValueError(f"the {source} is continuous-time (dt = {dt!r}); discretise it with rnnss.from_continuous")
     return v.as_float("dt", dt, positive=True)
 
 

@@ -1,4 +1,4 @@
-"""Run the peer libraries (filterpy, statsmodels, pykalman) on an rnnss model, for verification reports, tests and benchmarks."""
+"""The peer filters (filterpy, statsmodels, pykalman) run on an rnnss model, for reports, tests and benchmarks."""
 
 from __future__ import annotations
 

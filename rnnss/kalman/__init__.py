@@ -1,4 +1,4 @@
-"""The Kalman family: filter, RTS smoother, steady state, the filter and smoother as linear RNNs, the exact score, verification."""
+"""The Kalman family: filter, smoother, steady state, their RNN forms, the exact score, verification."""
 
 from .filter import FilterResult, kalman_filter
 from .rnn import SmootherRNN, kalman_rnn, smoother_rnn

@@ -10,8 +10,6 @@ import scipy.linalg
 
 from .._engine import AVAILABLE as _NUMBA
 
-
-
 # =====================================================================================================
 # The exact score: reverse-mode differentiation of the Kalman filter
 # =====================================================================================================

@@ -1,4 +1,4 @@
-"""Compiled (numba) inner loops of the Kalman filter and RTS smoother; the NumPy engine in kalman.py is their reference."""
+"""Compiled (numba) inner loops of the Kalman filter and RTS smoother; the NumPy engine is their reference."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import math
 import numpy as np
 
 from .._engine import cholesky, equal, jit, max_abs_diff, mm, mmt
-
 from .._linalg import LOG_2PI
 
 # Every routine mirrors a line of the NumPy engine in kalman.py; comments there explain the mathematics.
@@ -16,7 +15,9 @@ from .._linalg import LOG_2PI
 
 
 @jit
-def filter_kernel(W, U, b, V, d, Q, R, h0, P0, x, y, obs, store, tol, mp_out, mf_out, innov, terms, Pp_s, Pf_s, S_s, K_s, Pf_last):
+def filter_kernel(
+    W, U, b, V, d, Q, R, h0, P0, x, y, obs, store, tol, mp_out, mf_out, innov, terms, Pp_s, Pf_s, S_s, K_s, Pf_last
+):
     """Kalman filter of B sequences sharing model and missing-data pattern ``obs`` (T, m).
 
     Returns 0, or ``t + 1`` if the innovation covariance of step t is not positive definite.

@@ -20,7 +20,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["FilterResult", "kalman_filter"]
 
 
-
 # -- results ---------------------------------------------------------------------------------------
 
 
@@ -80,7 +79,6 @@ class FilterResult:
         return f"FilterResult(T={shape[-2]}, n={shape[-1]}{f', batch={shape[0]}' if self.batched else ''}, loglik={ll})"
 
 
-
 # -- input handling --------------------------------------------------------------------------------
 
 
@@ -122,7 +120,11 @@ def _filter_group(rnn: LinearRNN, y: np.ndarray, x: np.ndarray, store: bool, tol
     mp_all, mf_all = np.empty((B, T, n)), np.empty((B, T, n))
     innov = np.full((B, T, m), np.nan)
     terms = np.zeros((B, T))
-    covs = {k: np.empty(sh) for k, sh in [("Pp", (T, n, n)), ("Pf", (T, n, n)), ("S", (T, m, m)), ("K", (T, n, m))]} if store else None
+    covs = (
+        {k: np.empty(sh) for k, sh in [("Pp", (T, n, n)), ("Pf", (T, n, n)), ("S", (T, m, m)), ("K", (T, n, m))]}
+        if store
+        else None
+    )
     mf = np.broadcast_to(rnn.h0, (B, n))
     Pf = rnn.P0
     eye = np.eye(n)
@@ -193,10 +195,29 @@ def _filter_group_numba(rnn: LinearRNN, y: np.ndarray, x: np.ndarray, store: boo
     covs = {k: np.empty(sh if store else (1,) + sh[1:]) for k, sh in shapes}
     Pf_last = np.empty((n, n))
     status = nk.filter_kernel(
-        rnn.W, rnn.U, rnn.b, rnn.V, rnn.d, rnn.Q, rnn.R, rnn.h0, rnn.P0, np.ascontiguousarray(x), np.ascontiguousarray(y),
-        observed, store,
-        -1.0 if tol is None else float(tol), out["mp"], out["mf"], out["innov"], out["terms"],
-        covs["Pp"], covs["Pf"], covs["S"], covs["K"], Pf_last,
+        rnn.W,
+        rnn.U,
+        rnn.b,
+        rnn.V,
+        rnn.d,
+        rnn.Q,
+        rnn.R,
+        rnn.h0,
+        rnn.P0,
+        np.ascontiguousarray(x),
+        np.ascontiguousarray(y),
+        observed,
+        store,
+        -1.0 if tol is None else float(tol),
+        out["mp"],
+        out["mf"],
+        out["innov"],
+        out["terms"],
+        covs["Pp"],
+        covs["Pf"],
+        covs["S"],
+        covs["K"],
+        Pf_last,
     )
     if status:
         raise NumericalError(
@@ -208,7 +229,6 @@ def _filter_group_numba(rnn: LinearRNN, y: np.ndarray, x: np.ndarray, store: boo
     if store:
         out.update(covs)
     return out
-
 
 
 def patterns(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -315,7 +335,9 @@ def kalman_filter(
     return _assemble(rnn, runs, group, batched, store_covariances)
 
 
-def _assemble(rnn: LinearRNN, runs: list[dict[str, Any]], group: np.ndarray, batched: bool, store: bool) -> FilterResult:
+def _assemble(
+    rnn: LinearRNN, runs: list[dict[str, Any]], group: np.ndarray, batched: bool, store: bool
+) -> FilterResult:
     """Put per-group results back in the caller's sequence order and layout.
 
     Per-sequence arrays are scattered back; per-group covariances are shared, so with a single group

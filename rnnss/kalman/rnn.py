@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["kalman_rnn", "SmootherRNN", "smoother_rnn"]
 
 
-
 # -- the RNN equivalents ---------------------------------------------------------------------------
 
 
@@ -124,7 +123,9 @@ class SmootherRNN:
         p = self.backward.n_inputs - self.forward.n_hidden  # backward input is [m_t; x_{t+1}]
         ys, batched = v.as_sequence("y", y, self.forward.n_inputs - p)
         if batched:
-            raise v.DimensionError(f"y must be one sequence of shape (T, {ys.shape[2]}); got a batch of shape {ys.shape}")
+            raise v.DimensionError(
+                f"y must be one sequence of shape (T, {ys.shape[2]}); got a batch of shape {ys.shape}"
+            )
         ys = ys[0]
         T = ys.shape[0]
         if p and x is None:

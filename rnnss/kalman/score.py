@@ -46,7 +46,6 @@ def run_kernel(
     return kern(c(W), c(C), c(V), c(d), c(Q), c(R), c(h0), c(P0), c(y), c(om), bool(grad), tol)
 
 
-
 def stationary_adjoint(stein: SteinSolver, h0: np.ndarray, P0: np.ndarray, gh0: np.ndarray, gP0: np.ndarray):
     """Pull the adjoints of ``h0 = (I - W)^{-1} b`` and ``P0 = W P0 W^T + Q`` back to ``(W, b, Q)``.
 

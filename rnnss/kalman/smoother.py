@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SmootherResult", "rts_smoother"]
 
 
-
 @dataclass(frozen=True, repr=False)
 class SmootherResult:
     """Output of :func:`rts_smoother`.
@@ -62,7 +61,6 @@ class SmootherResult:
         return "SmootherResult(" + repr(self.filter)[len("FilterResult(") :]
 
 
-
 # -- RTS smoother ----------------------------------------------------------------------------------
 
 
@@ -83,7 +81,13 @@ def smoother_gain(Pf: np.ndarray, W: np.ndarray, Pp_next: np.ndarray) -> np.ndar
 
 
 def _smooth_group(
-    W: np.ndarray, h0: np.ndarray, P0: np.ndarray, mp: np.ndarray, Pp: np.ndarray, mf: np.ndarray, Pf: np.ndarray,
+    W: np.ndarray,
+    h0: np.ndarray,
+    P0: np.ndarray,
+    mp: np.ndarray,
+    Pp: np.ndarray,
+    mf: np.ndarray,
+    Pf: np.ndarray,
     tol: float | None,
 ) -> dict[str, np.ndarray]:
     """RTS backward pass for ``B`` sequences sharing covariances: gains once per step, means batched.
@@ -99,7 +103,12 @@ def _smooth_group(
     ms[:, -1], Ps[-1] = mf[:, -1], Pf[-1]
     G, frozen = None, False
     for t in range(T - 2, -1, -1):
-        reuse = G is not None and t + 2 <= T - 1 and np.array_equal(Pf[t], Pf[t + 1]) and np.array_equal(Pp[t + 1], Pp[t + 2])
+        reuse = (
+            G is not None
+            and t + 2 <= T - 1
+            and np.array_equal(Pf[t], Pf[t + 1])
+            and np.array_equal(Pp[t + 1], Pp[t + 2])
+        )
         if not reuse:
             G, frozen = smoother_gain(Pf[t], W, Pp[t + 1]), False
         ms[:, t] = mf[:, t] + (ms[:, t + 1] - mp[:, t + 1]) @ G.T
@@ -120,18 +129,44 @@ def _smooth_group(
 
 
 def _smooth_group_numba(
-    W: np.ndarray, h0: np.ndarray, P0: np.ndarray, mp: np.ndarray, Pp: np.ndarray, mf: np.ndarray, Pf: np.ndarray,
+    W: np.ndarray,
+    h0: np.ndarray,
+    P0: np.ndarray,
+    mp: np.ndarray,
+    Pp: np.ndarray,
+    mf: np.ndarray,
+    Pf: np.ndarray,
     tol: float | None,
 ) -> dict[str, np.ndarray]:
     """The compiled twin of :func:`_smooth_group`."""
     from . import _kernels as nk
 
     B, T, n = mf.shape
-    out = dict(ms=np.empty((B, T, n)), Ps=np.empty((T, n, n)), J=np.empty((T, n, n)), lag=np.empty((T, n, n)),
-               m0=np.empty((B, n)), P0=np.empty((n, n)))
+    out = dict(
+        ms=np.empty((B, T, n)),
+        Ps=np.empty((T, n, n)),
+        J=np.empty((T, n, n)),
+        lag=np.empty((T, n, n)),
+        m0=np.empty((B, n)),
+        P0=np.empty((n, n)),
+    )
     c = np.ascontiguousarray
-    nk.smoother_kernel(W, h0, P0, c(mp), c(Pp), c(mf), c(Pf), -1.0 if tol is None else float(tol),
-                       out["ms"], out["Ps"], out["J"], out["lag"], out["m0"], out["P0"])
+    nk.smoother_kernel(
+        W,
+        h0,
+        P0,
+        c(mp),
+        c(Pp),
+        c(mf),
+        c(Pf),
+        -1.0 if tol is None else float(tol),
+        out["ms"],
+        out["Ps"],
+        out["J"],
+        out["lag"],
+        out["m0"],
+        out["P0"],
+    )
     return out
 
 
@@ -204,7 +239,9 @@ def rts_smoother(
     smooth = _smooth_group_numba if resolve_engine(engine) == "numba" else _smooth_group
     W, h0, P0 = f.rnn.W, f.rnn.h0, f.rnn.P0
     if not f.batched:
-        r = smooth(W, h0, P0, f.predicted_means[None], f.predicted_covs, f.filtered_means[None], f.filtered_covs, steady_tol)
+        r = smooth(
+            W, h0, P0, f.predicted_means[None], f.predicted_covs, f.filtered_means[None], f.filtered_covs, steady_tol
+        )
         return SmootherResult(r["ms"][0], r["Ps"], r["lag"], r["J"], r["m0"][0], r["P0"], f)
     # Sequences with the same missing-data pattern share every covariance (innovations are NaN exactly there).
     group, first = patterns(f.innovations)
@@ -212,7 +249,16 @@ def rts_smoother(
     for g, i in enumerate(first):
         sel = group == g
         runs.append(
-            smooth(W, h0, P0, f.predicted_means[sel], f.predicted_covs[i], f.filtered_means[sel], f.filtered_covs[i], steady_tol)
+            smooth(
+                W,
+                h0,
+                P0,
+                f.predicted_means[sel],
+                f.predicted_covs[i],
+                f.filtered_means[sel],
+                f.filtered_covs[i],
+                steady_tol,
+            )
         )
     nb = group.size
 

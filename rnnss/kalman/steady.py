@@ -17,7 +17,6 @@ from .smoother import smoother_gain
 __all__ = ["SteadyState", "steady_state"]
 
 
-
 # -- steady state ----------------------------------------------------------------------------------
 
 # Above this condition number of the steady innovation covariance S (or of P) the gains lose more than
@@ -77,7 +76,6 @@ class SteadyState:
             f"tr P_s={tr(self.smoothed_cov):.6g}, filter radius={self.filter_radius:.4g}, "
             f"smoother radius={self.smoother_radius:.4g}, residual={self.riccati_residual:.1e})"
         )
-
 
 
 def steady_state(rnn: LinearRNN) -> SteadyState:
@@ -153,14 +151,16 @@ def steady_state(rnn: LinearRNN) -> SteadyState:
     lam_s = np.linalg.eigvalsh(S)
     if lam_s[0] <= 1e-14 * max(float(lam_s[-1]), np.finfo(float).tiny):
         raise NumericalError(
-            f"the steady innovation covariance V P V^T + R is singular (eigenvalues {lam_s[0]:.3g} .. {lam_s[-1]:.3g}): "
+            "the steady innovation covariance V P V^T + R is singular "
+            f"(eigenvalues {lam_s[0]:.3g} .. {lam_s[-1]:.3g}): "
             "some outputs are exact linear functions of the past; drop them or give R a positive variance"
         )
     cond = {"innovation_cov": float(np.linalg.cond(S)), "predicted_cov": float(np.linalg.cond(P))}
     if cond["innovation_cov"] > STEADY_MAX_COND:
         raise IllConditionedError(
             f"the steady innovation covariance S is ill-conditioned (condition number {cond['innovation_cov']:.3g}); "
-            "rescale the outputs or check R", cond["innovation_cov"],
+            "rescale the outputs or check R",
+            cond["innovation_cov"],
         )
     K = scipy.linalg.solve(S, V @ P, assume_a="pos").T
     A = np.eye(n) - K @ V

@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["EquivalenceReport", "verify_kalman_equivalence"]
 
 
-
 # -- verification ----------------------------------------------------------------------------------
 
 
@@ -94,8 +93,7 @@ class EquivalenceReport:
             f"(rel {self.smoother_max_rel:.2e})",
             f"  transient decay: forward radius {self.filter_radius:.4f}, backward radius {self.smoother_radius:.4f} "
             f"(theory: ~{self.predicted_transient} steps to reach {self.tol:g})",
-            "  condition numbers: "
-            + ", ".join(f"{k} {val:.3g}" for k, val in self.condition_numbers.items()),
+            "  condition numbers: " + ", ".join(f"{k} {val:.3g}" for k, val in self.condition_numbers.items()),
         ]
         for name, res in self.peers.items():
             if isinstance(res, str):
@@ -169,7 +167,9 @@ def verify_kalman_equivalence(
         raise v.DimensionError(f"y must be one sequence of shape (T, {rnn.n_outputs}); got a batch of shape {ys.shape}")
     ys, xs = ys[0], xs[0]
     if np.isnan(ys).any():
-        raise ValueError("y has missing values; the fixed-gain RNN forms need complete data (the exact filter handles NaN)")
+        raise ValueError(
+            "y has missing values; the fixed-gain RNN forms need complete data (the exact filter handles NaN)"
+        )
     exact = rts_smoother(rnn, ys, xs, steady_tol=None)  # the time-varying recursion at every step
     pair = smoother_rnn(rnn)
     fwd, bwd = pair.run(ys, xs)

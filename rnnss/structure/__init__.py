@@ -1,4 +1,4 @@
-"""Controllability and observability: Kalman matrices and numerical rank, PBH per mode, staircase forms, Gramians, the report."""
+"""Controllability and observability: Kalman matrices, numerical rank, PBH, staircase forms, Gramians, report."""
 
 from .gramians import controllability_gramian, hankel_singular_values, observability_gramian
 from .matrices import NumericalRank, controllability_matrix, numerical_rank, observability_matrix

@@ -11,7 +11,6 @@ from .._linalg import psd_sqrt, solve_stein
 from ..linear import LinearRNN, require_stable
 from .common import driving
 
-
 if TYPE_CHECKING:  # pragma: no cover
     pass
 

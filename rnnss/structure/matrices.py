@@ -12,7 +12,6 @@ from ..exceptions import NumericalError
 from ..linear import LinearRNN
 from .common import EPS, driving, steps_or_n
 
-
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 

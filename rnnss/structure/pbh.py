@@ -1,4 +1,4 @@
-"""The PBH eigenvalue test per mode (repeated eigenvalues merged), and the controllable/observable/stabilisable/detectable verdicts."""
+"""The PBH eigenvalue test per mode (repeated eigenvalues merged) and the four structural verdicts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import scipy.linalg
 from .. import _validate as v
 from ..linear import LinearRNN
 from .common import CLUSTER_FACTOR, EPS, driving, fro_norm, normalised
-
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -228,10 +227,13 @@ class PBHResult:
     def __str__(self) -> str:
         yes = lambda b: "yes" if b else "NO"  # noqa: E731
         ctrb = f"controllable ({self.source})"
-        rows = [f"  {'eigenvalue':<18}  {'|lambda|':>8}  mult  stable  {ctrb}  {'margin':>8}  observable  {'margin':>8}"]
+        rows = [
+            f"  {'eigenvalue':<18}  {'|lambda|':>8}  mult  stable  {ctrb}  {'margin':>8}  observable  {'margin':>8}"
+        ]
         for i, lam in enumerate(self.eigenvalues):
             rows.append(
-                f"  {f'{lam.real:+.4f}{lam.imag:+.4f}j':<18}  {abs(lam):8.4f}  {self.multiplicity[i]:4d}  {yes(self.stable[i]):>6}"
+                f"  {f'{lam.real:+.4f}{lam.imag:+.4f}j':<18}  {abs(lam):8.4f} "
+                f" {self.multiplicity[i]:4d}  {yes(self.stable[i]):>6}"
                 f"  {yes(self.controllable[i]):>{len(ctrb)}}  {self.controllability_margin[i]:8.2e}"
                 f"  {yes(self.observable[i]):>10}  {self.observability_margin[i]:8.2e}"
             )

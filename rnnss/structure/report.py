@@ -14,7 +14,6 @@ from .matrices import NumericalRank, controllability_matrix, numerical_rank, obs
 from .pbh import PBHResult, pbh_test
 from .staircase import controllability_staircase, observability_staircase
 
-
 if TYPE_CHECKING:  # pragma: no cover
     pass
 

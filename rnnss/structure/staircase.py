@@ -13,7 +13,6 @@ from ..exceptions import NumericalError
 from ..linear import LinearRNN
 from .common import EPS, driving, normalised
 
-
 if TYPE_CHECKING:  # pragma: no cover
     pass
 
@@ -150,7 +149,10 @@ class StaircaseForm:
     def __repr__(self) -> str:
         n = self.W.shape[0]
         what = "controllable" if self.kind == "controllability" else "observable"
-        return f"StaircaseForm({self.kind}: {what} dim {self.dim} of {n}, blocks {list(self.blocks)}, margin={self.margin:.3g})"
+        return (
+            f"StaircaseForm({self.kind}: {what} dim {self.dim} of {n}, "
+            f"blocks {list(self.blocks)}, margin={self.margin:.3g})"
+        )
 
 
 def controllability_staircase(rnn: LinearRNN, *, source: str = "input") -> StaircaseForm:
