@@ -27,7 +27,7 @@ from rnnss import (  # noqa: E402
     linearize,
     lyapunov_exponents,
     random_cell,
-    simulate_noisy,
+    simulate,
     tanh_bifurcation,
     time_constant,
     unscented_kalman_filter,
@@ -105,7 +105,7 @@ def main(argv=None):
 
     # 5. Hidden state of a noisy bistable network from one noisy output: EKF and UKF.
     model = NoisyCell(ElmanCell(W=[[1.2, 0.2], [0.2, 0.9]]), Q=0.04 * np.eye(2), R=0.02, V=[[1.0, 0.5]], P0=0.5)
-    traj = simulate_noisy(model, 150 if quick else 600, rng=5)
+    traj = simulate(model, 150 if quick else 600, rng=5)
     ekf = extended_kalman_filter(model, traj.y)
     ukf = unscented_kalman_filter(model, traj.y)
     rmse = {k: math.sqrt(np.mean((r.filtered_means - traj.h) ** 2)) for k, r in (("EKF", ekf), ("UKF", ukf))}

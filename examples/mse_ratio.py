@@ -30,7 +30,7 @@ def main(argv=None):
     rnn = default_model()
     analytic = rnnss.mse_ratio(rnn)
     print(analytic)
-    mc = rnnss.mse_ratio_mc(rnn, T=300 if args.quick else 2000, n_runs=50 if args.quick else 400, rng=0)
+    mc = rnnss.mse_ratio_mc(rnn, steps=300 if args.quick else 2000, n_runs=50 if args.quick else 400, rng=0)
     print(mc)
     print(f"analytic ratio inside the Monte Carlo {mc.confidence:.0%} interval: {mc.contains_analytic}")
 

@@ -56,7 +56,7 @@ def main(argv=None):
     print(f"  |H_h(e^(i omega0))|^2 / ||H_h||_2^2 = {peak:.6f} / {h2:.6f} = {peak / h2:.4f}")
 
     # Simulation: independent runs, jackknife standard error.
-    mc = snr_gain_mc(res, signal, noise, T=T, n_runs=runs, target="hidden", rng=2026)
+    mc = snr_gain_mc(res, signal, noise, steps=T, n_runs=runs, target="hidden", rng=2026)
     print(f"simulated: {mc}")
     print(f"  |simulated - analytic| = {abs(mc.z_score):.2f} standard errors")
 
@@ -65,7 +65,7 @@ def main(argv=None):
     for a in (0.8, 0.9, 0.95, 0.98):
         r = resonator(omega0, radius=a, dt=dt)
         bw = 2 * np.arccos(1 - (1 - a) ** 2 / (2 * a)) / (2 * np.pi * dt)
-        m = snr_gain_mc(r, signal, noise, T=T, n_runs=runs, target="hidden", rng=int(a * 1000))
+        m = snr_gain_mc(r, signal, noise, steps=T, n_runs=runs, target="hidden", rng=int(a * 1000))
         print(f"{a:5.2f}   {bw:13.3f}   {m.analytic.gain:13.3f}   {m.gain:10.3f} +- {m.standard_error:.3f}")
 
     fig = plot_bode(res, target="hidden", hz=True)
@@ -74,7 +74,7 @@ def main(argv=None):
     fig.savefig(out / "resonator_bode.png", dpi=120)
     plt.close(fig)
 
-    fig = plot_psd(res, [signal, noise], hz=True)
+    fig = plot_psd(res, inputs=[signal, noise], hz=True)
     fig.axes[0].set_title(f"input vs hidden spectrum: SNR gain {g.gain:.1f} ({g.gain_db:+.1f} dB)")
     fig.tight_layout()
     fig.savefig(out / "resonator_psd.png", dpi=120)

@@ -20,6 +20,7 @@ from . import (
     nonlinear_filters,
     plot,
     realization,
+    simulation,
     snr,
     spectra,
     steering,
@@ -27,6 +28,7 @@ from . import (
     varma,
     varma_rnn,
 )
+from ._version import __version__
 from .cells import *  # noqa: F403
 from .discretize import *  # noqa: F403
 from .dynamics import *  # noqa: F403
@@ -42,6 +44,7 @@ from .memory import *  # noqa: F403
 from .mse import *  # noqa: F403
 from .nonlinear_filters import *  # noqa: F403
 from .realization import *  # noqa: F403
+from .simulation import *  # noqa: F403
 from .snr import *  # noqa: F403
 from .spectra import *  # noqa: F403
 from .steering import *  # noqa: F403
@@ -49,10 +52,9 @@ from .structure import *  # noqa: F403
 from .varma import *  # noqa: F403
 from .varma_rnn import *  # noqa: F403
 
-__version__ = "0.1.0"
-
 _MODULES = (
     linear,
+    simulation,
     discretize,
     interop,
     structure,
@@ -77,3 +79,19 @@ _MODULES = (
 _CELL_INTERNALS = {"numerical_jacobian", "ACTIVATIONS"}
 
 __all__ = [name for mod in _MODULES for name in mod.__all__ if name not in _CELL_INTERNALS]
+
+# Names of the previous release, kept working for one more with a DeprecationWarning (not in __all__).
+_DEPRECATED = {
+    "simulate_varma": (varma.simulate_varma, "rnnss.simulate(varma, ...).y", ""),
+    "simulate_noisy": (nonlinear_filters.simulate_noisy, "rnnss.simulate(model, ...)", ""),
+    "hmm_sample": (hmm.algorithms.hmm_sample, "rnnss.simulate(hmm, ...)", ""),
+}
+
+
+def __getattr__(name: str):
+    if name in _DEPRECATED:
+        from ._deprecation import deprecated_alias
+
+        func, new, note = _DEPRECATED[name]
+        return deprecated_alias(func, name, new, note)
+    raise AttributeError(f"module 'rnnss' has no attribute {name!r}")

@@ -185,7 +185,7 @@ def _cmd_mse_ratio(args: argparse.Namespace) -> int:
     )
     print("  per hidden unit: " + ", ".join(f"h{i + 1} {r:.6f}" for i, r in enumerate(res.per_unit)))
     if args.monte_carlo:
-        mc = mse_ratio_mc(rnn, T=args.T, n_runs=args.monte_carlo, rng=args.seed, progress=None)
+        mc = mse_ratio_mc(rnn, steps=args.T, n_runs=args.monte_carlo, rng=args.seed, progress=None)
         lo, hi = mc.ci
         print(
             f"Monte Carlo ({mc.n_runs} runs x T = {mc.T}, window "
@@ -257,7 +257,7 @@ def _cmd_hmm_check(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-parser per subcommand."""
-    from . import __version__
+    from ._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="rnnss",

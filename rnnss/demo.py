@@ -152,7 +152,7 @@ def _mse(rnn: LinearRNN, out: Callable[[str], None]) -> None:
         f"(filter MSE {r.filter_mse:.4f}, smoother MSE {r.smoother_mse:.4f})"
     )
     out("  per hidden unit: " + ", ".join(f"h{i + 1} {val:.4f}" for i, val in enumerate(r.per_unit)))
-    mc = mse_ratio_mc(rnn, T=500, n_runs=200, rng=0)
+    mc = mse_ratio_mc(rnn, steps=500, n_runs=200, rng=0)
     lo, hi = mc.ci
     out(
         f"  Monte Carlo, {mc.n_runs} runs x T = {mc.T}: ratio {mc.ratio:.4f}, 95% CI [{lo:.4f}, {hi:.4f}] "
@@ -164,7 +164,8 @@ def _dynamics(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     from .cells import ElmanCell, LSTMCell, NoisyCell
     from .dynamics import fixed_points, linearize, lyapunov_exponents, tanh_bifurcation
     from .memory import jacobian_products, time_constant
-    from .nonlinear_filters import simulate_noisy, unscented_kalman_filter
+    from .nonlinear_filters import unscented_kalman_filter
+    from .simulation import simulate as simulate_any
 
     cell = ElmanCell(W=[[1.6, 0.5], [0.5, 1.1]], b=[0.05, -0.02])
     fp = fixed_points(cell, n_starts=50, rng=0)
@@ -198,7 +199,7 @@ def _dynamics(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     )
     out(f"Forget gate f = 0.95 at dt = 0.02 s: tau = {time_constant(0.95, 0.02):.3f} s")
     model = NoisyCell(ElmanCell(W=[[1.2, 0.2], [0.2, 0.9]]), Q=0.04, R=0.02, V=[[1.0, 0.5]], P0=0.5)
-    traj = simulate_noisy(model, 400, rng=5)
+    traj = simulate_any(model, 400, rng=5)
     err = unscented_kalman_filter(model, traj.y).filtered_means - traj.h
     out(
         "UKF on a noisy bistable network, one output: state RMSE "
@@ -255,7 +256,7 @@ def _frequency(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     out(f"Parseval: output covariance from the Lyapunov equation vs integral of the PSD: max |diff| = {gap:.1e}")
     sig, noise = Sinusoid(w0, 1.0), WhiteNoise(1.0)
     g = snr_gain(rnn, sig, noise, target="hidden")
-    mc = snr_gain_mc(rnn, sig, noise, T=10_000, n_runs=40, target="hidden", rng=0)
+    mc = snr_gain_mc(rnn, sig, noise, steps=10_000, n_runs=40, target="hidden", rng=0)
     out(
         f"A {hz(w0):.3g} Hz tone in white noise: SNR {g.input_snr:.2f} at the input -> {g.output_snr:.2f} in h "
         f"(gain {g.gain:.3f} = {g.gain_db:+.2f} dB, Q counted as noise)"

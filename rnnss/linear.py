@@ -22,7 +22,6 @@ __all__ = [
     "Trajectory",
     "Modes",
     "TransientGrowth",
-    "simulate",
     "impulse_response",
     "markov_parameters",
     "step_response",

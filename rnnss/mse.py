@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _validate as v
-from ._progress import Progress
+from ._deprecation import renamed_keywords
+from ._progress import progress_bar
 from .kalman import rts_smoother, steady_state
 from .linear import LinearRNN, simulate
 
@@ -208,9 +209,10 @@ class MonteCarloMSE:
         )
 
 
+@renamed_keywords(T="steps")
 def mse_ratio_mc(
     rnn: LinearRNN,
-    T: int,
+    steps: int,
     n_runs: int,
     *,
     rng: Any = None,
@@ -222,13 +224,13 @@ def mse_ratio_mc(
 
     Simulates ``n_runs`` independent sequences from ``rnn`` (inputs set to zero: they do not change the
     errors of a linear-Gaussian model), runs the exact Kalman filter and RTS smoother, and averages the
-    squared errors ``||E[h_t | .] - h_t||^2`` over runs and over the window ``[burn_in, T - burn_in)``.
+    squared errors ``||E[h_t | .] - h_t||^2`` over runs and over the window ``[burn_in, steps - burn_in)``.
 
     Parameters
     ----------
     rnn : LinearRNN
         The generative model (see :func:`mse_ratio`).
-    T : int
+    steps : int
         Length of each simulated sequence; must exceed ``2 * burn_in``.
     n_runs : int
         Number of independent sequences (>= 2, for the standard errors).
@@ -252,17 +254,17 @@ def mse_ratio_mc(
     Raises
     ------
     ValueError
-        If ``T <= 2 * burn_in``, ``n_runs < 2`` or ``confidence`` is not in (0, 1).
+        If ``steps <= 2 * burn_in``, ``n_runs < 2`` or ``confidence`` is not in (0, 1).
 
     Examples
     --------
     >>> import rnnss
-    >>> mc = rnnss.mse_ratio_mc(rnnss.LinearRNN(W=0.9, Q=1.0, R=1.0), T=400, n_runs=50, rng=0)
+    >>> mc = rnnss.mse_ratio_mc(rnnss.LinearRNN(W=0.9, Q=1.0, R=1.0), steps=400, n_runs=50, rng=0)
     >>> mc.contains_analytic
     True
     """
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
-    T = v.as_int("T", T, minimum=2)
+    steps = v.as_int("steps", steps, minimum=2)
     n_runs = v.as_int("n_runs", n_runs, minimum=2)
     confidence = v.as_float("confidence", confidence)
     if not 0 < confidence < 1:
@@ -273,17 +275,19 @@ def mse_ratio_mc(
         rho = ss.filter_radius
         burn_in = 1 if rho == 0 else max(1, int(math.ceil(math.log(1e-8) / (2 * math.log(rho)))))
     burn_in = v.as_int("burn_in", burn_in, minimum=0)
-    if T <= 2 * burn_in:
-        raise ValueError(f"T must exceed 2 * burn_in = {2 * burn_in} to leave a window to average over; got T = {T}")
+    if steps <= 2 * burn_in:
+        raise ValueError(
+            f"steps must exceed 2 * burn_in = {2 * burn_in} to leave a window to average over; got steps = {steps}"
+        )
     gen = v.as_rng(rng)
-    lo, hi = burn_in, T - burn_in
-    chunk = max(1, min(n_runs, 2_000_000 // (T * rnn.n_hidden)))
+    lo, hi = burn_in, steps - burn_in
+    chunk = max(1, min(n_runs, 2_000_000 // (steps * rnn.n_hidden)))
     ef, es = np.empty(n_runs), np.empty(n_runs)  # per-run mean squared errors over the window
-    with Progress(n_runs, "Monte Carlo runs", show=progress) as bar:
+    with progress_bar(n_runs, "Monte Carlo runs", show=progress) as bar:
         for start in range(0, n_runs, chunk):
             k = min(chunk, n_runs - start)
-            x = np.zeros((k, T, rnn.n_inputs)) if rnn.n_inputs else None
-            traj = simulate(rnn, T, x, batch=None if x is not None else k, rng=gen)
+            x = np.zeros((k, steps, rnn.n_inputs)) if rnn.n_inputs else None
+            traj = simulate(rnn, steps, x, batch=None if x is not None else k, rng=gen)
             sm = rts_smoother(rnn, traj.y, x)
             ef[start : start + k] = np.sum((sm.filter.filtered_means - traj.h)[:, lo:hi] ** 2, axis=-1).mean(axis=1)
             es[start : start + k] = np.sum((sm.smoothed_means - traj.h)[:, lo:hi] ** 2, axis=-1).mean(axis=1)
@@ -307,7 +311,7 @@ def mse_ratio_mc(
         expected_smoother_mse=float(np.trace(Ps[lo:hi], axis1=1, axis2=2).mean()),
         analytic=analytic,
         n_runs=n_runs,
-        T=T,
+        T=steps,
         window=(lo, hi),
     )
 

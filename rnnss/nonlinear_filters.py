@@ -17,7 +17,7 @@ from .linear import Trajectory
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
-__all__ = ["NonlinearFilterResult", "simulate_noisy", "extended_kalman_filter", "unscented_kalman_filter"]
+__all__ = ["NonlinearFilterResult", "extended_kalman_filter", "unscented_kalman_filter"]
 
 
 def simulate_noisy(
@@ -55,8 +55,8 @@ def simulate_noisy(
     Examples
     --------
     >>> from rnnss import ElmanCell
-    >>> from rnnss import NoisyCell, simulate_noisy
-    >>> traj = simulate_noisy(NoisyCell(ElmanCell(W=[[0.9]]), Q=0.1, R=0.1), 5, rng=0)
+    >>> from rnnss import NoisyCell, simulate
+    >>> traj = simulate(NoisyCell(ElmanCell(W=[[0.9]]), Q=0.1, R=0.1), 5, rng=0)
     >>> traj.h.shape, traj.y.shape
     ((5, 1), (5, 1))
     """

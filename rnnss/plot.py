@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from .dynamics import FixedPoints, LyapunovSpectrum, TanhBifurcation
 from .frequency import FrequencyResponse, frequency_response, poles, transmission_zeros
 from .linear import LinearRNN
 from .memory import GradientFlow
-from .spectra import power_spectrum
+from .spectra import InputSpectrum, power_spectrum
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -199,10 +200,15 @@ def plot_pole_zero(rnn: LinearRNN, *, target: str = "output", ax: Any = None) ->
     return fig
 
 
+def _is_spectrum(value: Any) -> bool:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return bool(items) and all(isinstance(item, InputSpectrum) for item in items)
+
+
 def plot_psd(
     rnn: LinearRNN,
-    inputs: Any,
     omega: ArrayLike | None = None,
+    inputs: Any = None,
     *,
     target: str = "hidden",
     noise: bool = True,
@@ -219,10 +225,11 @@ def plot_psd(
     ----------
     rnn : LinearRNN
         A network with stable ``W`` and inputs.
-    inputs : Sinusoid, WhiteNoise, ARNoise, PSD or list of them
-        The independent input components.
     omega : array_like, shape (K,), optional
-        Frequencies in rad/sample (default 1024 points on ``[0, pi]``).
+        Frequencies in rad/sample (default 1024 points on ``[0, pi]``); the argument order is that of
+        :func:`rnnss.power_spectrum`.
+    inputs : Sinusoid, WhiteNoise, ARNoise, PSD or list of them
+        The independent input components (required).
     target : {"hidden", "output"}
         The network signal to compare with the input.
     noise : bool, default True
@@ -248,11 +255,22 @@ def plot_psd(
     >>> matplotlib.use("Agg")
     >>> from rnnss import Sinusoid, WhiteNoise, resonator
     >>> from rnnss.plot import plot_psd
-    >>> fig = plot_psd(resonator(0.5, radius=0.9), [Sinusoid(0.5), WhiteNoise(1.0)])
+    >>> fig = plot_psd(resonator(0.5, radius=0.9), inputs=[Sinusoid(0.5), WhiteNoise(1.0)])
     >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
     ['input', 'hidden']
     """
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
+    if _is_spectrum(omega) and (inputs is None or not _is_spectrum(inputs)):
+        # the old order plot_psd(rnn, inputs, omega): kept working for one release
+        warnings.warn(
+            "plot_psd(rnn, inputs, omega) is deprecated; use plot_psd(rnn, omega, inputs), the order of "
+            "rnnss.power_spectrum (the old form is removed in rnnss 0.3)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        omega, inputs = inputs, omega
+    if inputs is None:
+        raise TypeError("plot_psd needs the input spectrum: plot_psd(rnn, omega, inputs=[Sinusoid(...), ...])")
     if target not in ("hidden", "output"):
         raise ValueError(f"target must be 'hidden' or 'output'; got {target!r}")
     if omega is None:

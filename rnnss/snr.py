@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _validate as v
+from ._deprecation import renamed_keywords
 from .frequency import TARGETS, frequency_response
 from .linear import LinearRNN, require_stable, simulate, spectral_radius
 from .spectra import input_components, require_inputs, response_covariance
@@ -214,11 +215,12 @@ class MonteCarloSNR:
         )
 
 
+@renamed_keywords(T="steps")
 def snr_gain_mc(
     rnn: LinearRNN,
     signal: Any,
     noise: Any,
-    T: int,
+    steps: int,
     n_runs: int,
     *,
     target: str = "output",
@@ -232,7 +234,7 @@ def snr_gain_mc(
     Draws ``n_runs`` independent input paths of the signal and of the noise (``sample`` of the records),
     runs :func:`rnnss.simulate` on each separately -- the network is linear, so the response to
     ``s + n`` is the sum of the two, and the biases are removed -- and pools the powers over the window
-    ``[burn_in, T)``. The standard error is the jackknife over runs, which are independent.
+    ``[burn_in, steps)``. The standard error is the jackknife over runs, which are independent.
 
     Parameters
     ----------
@@ -240,7 +242,7 @@ def snr_gain_mc(
         A network with stable ``W``.
     signal, noise : Sinusoid, WhiteNoise, ARNoise or list of them
         As for :func:`snr_gain` (a :class:`PSD` cannot be sampled).
-    T : int
+    steps : int
         Steps per run, including the burn-in.
     n_runs : int
         Independent runs (>= 2).
@@ -266,19 +268,19 @@ def snr_gain_mc(
     TypeError
         If a component cannot be sampled (:class:`PSD`).
     ValueError
-        If ``T <= burn_in``, ``n_runs < 2`` or ``confidence`` is not in (0, 1); and as :func:`snr_gain`.
+        If ``steps <= burn_in``, ``n_runs < 2`` or ``confidence`` is not in (0, 1); and as :func:`snr_gain`.
 
     Examples
     --------
     >>> from rnnss import Sinusoid, WhiteNoise, resonator, snr_gain_mc
     >>> res = resonator(0.5, radius=0.9)
-    >>> mc = snr_gain_mc(res, Sinusoid(0.5), WhiteNoise(1.0), T=1000, n_runs=20, rng=1)
+    >>> mc = snr_gain_mc(res, Sinusoid(0.5), WhiteNoise(1.0), steps=1000, n_runs=20, rng=1)
     >>> abs(mc.z_score) < 3
     True
     """
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     analytic = snr_gain(rnn, signal, noise, target=target, model_noise=model_noise)
-    T = v.as_int("T", T, minimum=2)
+    steps = v.as_int("steps", steps, minimum=2)
     n_runs = v.as_int("n_runs", n_runs, minimum=2)
     confidence = v.as_float("confidence", confidence)
     if not 0 < confidence < 1:
@@ -287,18 +289,20 @@ def snr_gain_mc(
         rho = spectral_radius(rnn)
         burn_in = 0 if rho == 0 else math.ceil(math.log(1e-8) / math.log(rho))
     burn_in = v.as_int("burn_in", burn_in, minimum=0)
-    if T <= burn_in:
-        raise ValueError(f"T must exceed burn_in = {burn_in} to leave a window to average over; got T = {T}")
+    if steps <= burn_in:
+        raise ValueError(
+            f"steps must exceed burn_in = {burn_in} to leave a window to average over; got steps = {steps}"
+        )
     gen = v.as_rng(rng)
     p = rnn.n_inputs
     sig, nse = input_components(signal, "signal"), input_components(noise, "noise")
-    xs = sum(c._sample(T, n_runs, p, gen) for c in sig)
-    xn = sum(c._sample(T, n_runs, p, gen) for c in nse)
+    xs = sum(c._sample(steps, n_runs, p, gen) for c in sig)
+    xn = sum(c._sample(steps, n_runs, p, gen) for c in nse)
     base = dataclasses.replace(rnn, b=None, d=None, h0=None, P0=None)  # fluctuations only, from h = 0
     ts = simulate(base, x=xs, noise=False)
     tn = simulate(base, x=xn, noise=model_noise, rng=gen)
     pick = (lambda tr: tr.h) if target == "hidden" else (lambda tr: tr.y)
-    win = slice(burn_in, T)
+    win = slice(burn_in, steps)
 
     def power(a: np.ndarray) -> np.ndarray:
         return np.sum(a[:, win] ** 2, axis=-1).mean(axis=1)  # (runs,)
@@ -322,8 +326,8 @@ def snr_gain_mc(
         output_snr=float(total[2] / total[3]),
         analytic=analytic,
         n_runs=n_runs,
-        T=T,
-        window=(burn_in, T),
+        T=steps,
+        window=(burn_in, steps),
     )
 
 

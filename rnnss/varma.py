@@ -17,7 +17,7 @@ from .linear import LinearRNN, simulate, stationary_covariance
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
-__all__ = ["VARMA", "varma_to_rnn", "simulate_varma"]
+__all__ = ["VARMA", "varma_to_rnn"]
 
 
 def _blocks(name: str, value: Any, m: int, cols: int | None, *, allow_matrix: bool = False) -> tuple[np.ndarray, ...]:
@@ -215,7 +215,14 @@ class VARMA(Model):
         return innovation_responses(self, steps)
 
     def simulate(self, steps: int | None = None, x: ArrayLike | None = None, **kwargs: Any) -> np.ndarray:
-        """Draw ``y``; see :func:`rnnss.simulate_varma`."""
+        """Deprecated: draw ``y`` only; use ``rnnss.simulate(varma, ...)``, which returns a Trajectory."""
+        import warnings
+
+        warnings.warn(
+            "VARMA.simulate is deprecated; use rnnss.simulate(varma, ...).y (removed in rnnss 0.3)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return simulate_varma(self, steps, x, **kwargs)
 
     def loglik(self, y: ArrayLike, x: ArrayLike | None = None, **kwargs: Any) -> Any:
@@ -350,8 +357,8 @@ def simulate_varma(
 
     Examples
     --------
-    >>> from rnnss import VARMA, simulate_varma
-    >>> y = simulate_varma(VARMA(ar=[0.5], ma=[0.4], sigma=1.0), 5, rng=0)
+    >>> import rnnss
+    >>> y = rnnss.varma.simulate_varma(rnnss.VARMA(ar=[0.5], ma=[0.4], sigma=1.0), 5, rng=0)
     >>> y.shape
     (5, 1)
     """

@@ -20,7 +20,7 @@ from rnnss import (
     fit_varma_rnn,
     innovation_responses,
     loglik_gradient,
-    simulate_varma,
+    simulate,
     to_statsmodels_params,
     varma_to_rnn,
 )
@@ -95,7 +95,7 @@ def test_loglik_gradient_matches_finite_differences_with_missing_entries(init):
 def test_loglik_gradient_with_singular_noise_of_a_varma_realisation():
     """Reference: finite differences; R = 0 and rank-one Q (where Fisher's-identity scores do not exist)."""
     rnn = varma_to_rnn(VARMA(ar=[0.5, -0.2], ma=[0.4], sigma=1.3, intercept=[0.2]))
-    y = simulate_varma(VARMA(ar=[0.5, -0.2], ma=[0.4], sigma=1.3), 50, rng=0)
+    y = simulate(VARMA(ar=[0.5, -0.2], ma=[0.4], sigma=1.3), 50, rng=0).y
     grad = loglik_gradient(rnn, y)
     E = np.zeros((2, 2))
     E[1, 0] = 1e-6
@@ -176,7 +176,7 @@ def test_arma_fit_matches_statsmodels_arima():
     """Reference: statsmodels ARIMA(1, 0, 1) exact-likelihood fit with numerical-Hessian standard errors."""
     from statsmodels.tsa.arima.model import ARIMA
 
-    y = simulate_varma(VARMA(ar=[0.7], ma=[-0.3], sigma=2.0, intercept=[0.5]), 400, rng=4)[:, 0]
+    y = simulate(VARMA(ar=[0.7], ma=[-0.3], sigma=2.0, intercept=[0.5]), 400, rng=4).y[:, 0]
     fit = fit_varma_rnn(y, 1, 1)
     ref = ARIMA(y, order=(1, 0, 1), trend="c").fit(cov_type="approx")
     assert fit.loglik >= ref.llf - 1e-6
@@ -207,7 +207,7 @@ def test_varma_fit_with_missing_values_and_inputs(macro):
     assert fit.loglik >= ref.llf - 1e-6 and fit.n_obs == int(np.sum(~np.isnan(y)))
     truth = VARMA(ar=[[[0.5, 0.1], [0.0, 0.3]]], ma=[], sigma=np.eye(2), intercept=[1.0, -1.0], exog=[[2.0], [0.0]])
     x = g.standard_normal((600, 1))
-    ys = simulate_varma(truth, x=x, rng=1)
+    ys = simulate(truth, x=x, rng=1).y
     est = fit_varma_rnn(ys, 1, 0, x).varma
     np.testing.assert_allclose(est.exog[0], truth.exog[0], atol=0.1)
     np.testing.assert_allclose(est.ar[0], truth.ar[0], atol=0.1)
@@ -323,7 +323,7 @@ def test_linear_rnn_fit_options_and_notes(simulated):
     y, x = simulated
     sub = fit_linear_rnn(y[:500], 2, x[:500], method="subspace")
     assert sub.n_iter == 0 and sub.loglik == pytest.approx(sub.start_loglik, rel=1e-9) and sub.std_errors is None
-    wide = fit_linear_rnn(y[:400, :1], 2, standard_errors=True, maxiter=200)
+    wide = fit_linear_rnn(y[:400, :1], 2, standard_errors=True, max_iter=200)
     assert wide.std_errors is None and "not identified" in wide.std_errors_note
     assert wide.rnn.spectral_radius < 1 and np.all(np.linalg.eigvalsh(wide.rnn.Q) > 0)
 

@@ -537,9 +537,9 @@ def test_snr_bad_input():
     with pytest.raises(ValueError, match="target must be 'output' or 'hidden'"):
         snr_gain(res, Sinusoid(0.5), WhiteNoise(1.0), target="input")
     with pytest.raises(TypeError, match="PSD cannot be sampled"):
-        snr_gain_mc(res, PSD(lambda w: np.ones(len(w))), WhiteNoise(1.0), T=500, n_runs=2, rng=0)
-    with pytest.raises(ValueError, match="T must exceed burn_in = 175"):
-        snr_gain_mc(res, Sinusoid(0.5), WhiteNoise(1.0), T=100, n_runs=2, rng=0)
+        snr_gain_mc(res, PSD(lambda w: np.ones(len(w))), WhiteNoise(1.0), steps=500, n_runs=2, rng=0)
+    with pytest.raises(ValueError, match="steps must exceed burn_in = 175"):
+        snr_gain_mc(res, Sinusoid(0.5), WhiteNoise(1.0), steps=100, n_runs=2, rng=0)
 
 
 def test_documented_example_tuned_resonator_simulation_matches_analytic_within_2_se():
@@ -548,7 +548,7 @@ def test_documented_example_tuned_resonator_simulation_matches_analytic_within_2
     40 independent runs of 4000 steps (burn-in 360); jackknife standard error over runs.
     """
     res = resonator(0.6, radius=0.95)
-    mc = snr_gain_mc(res, Sinusoid(0.6, 1.0), WhiteNoise(1.0), T=4000, n_runs=40, rng=2026)
+    mc = snr_gain_mc(res, Sinusoid(0.6, 1.0), WhiteNoise(1.0), steps=4000, n_runs=40, rng=2026)
     assert mc.analytic.gain == pytest.approx(19.5402, abs=1e-4)
     assert mc.standard_error < 0.02 * mc.analytic.gain  # the comparison has teeth
     assert abs(mc.gain - mc.analytic.gain) < 2 * mc.standard_error, repr(mc)
@@ -559,14 +559,14 @@ def test_monte_carlo_standard_error_is_honest():
     """Over 60 independent replications the z-scores have mean ~0 and spread ~1 (t with 19 dof: sd 1.05)."""
     res = resonator(1.2, radius=0.9, Q=0.02, R=0.3)
     sig, noise = Sinusoid(1.2, 0.7), [ARNoise([0.7], 0.5), WhiteNoise(0.2)]
-    z = np.array([snr_gain_mc(res, sig, noise, T=700, n_runs=20, rng=7000 + k).z_score for k in range(60)])
+    z = np.array([snr_gain_mc(res, sig, noise, steps=700, n_runs=20, rng=7000 + k).z_score for k in range(60)])
     assert abs(z.mean()) < 3 / math.sqrt(60)
     assert 0.75 < z.std(ddof=1) < 1.4
 
 
 def test_hidden_target_and_model_noise_in_simulation():
     res = resonator(0.9, radius=0.9, Q=0.05)
-    mc = snr_gain_mc(res, Sinusoid(0.9, 1.0), WhiteNoise(0.5), T=2000, n_runs=20, target="hidden", rng=11)
+    mc = snr_gain_mc(res, Sinusoid(0.9, 1.0), WhiteNoise(0.5), steps=2000, n_runs=20, target="hidden", rng=11)
     assert abs(mc.z_score) < 3, repr(mc)
     assert "MonteCarloSNR(gain=" in repr(mc) and mc.contains_analytic == (mc.ci[0] <= mc.analytic.gain <= mc.ci[1])
 

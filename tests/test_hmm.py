@@ -32,11 +32,11 @@ from rnnss import (
     hmm_backward,
     hmm_forward,
     hmm_loglik,
-    hmm_sample,
     hmm_smoother,
     hmm_to_rnn,
     rnn_to_hmm,
     run_belief_rnn,
+    simulate,
     to_hmmlearn,
     viterbi,
 )
@@ -260,7 +260,7 @@ def test_integral_floats_accepted_as_symbols():
 
 def test_gaussian_observations_shapes():
     g = random_gaussian_hmm(3, K=2, d=2)
-    y = hmm_sample(g, 6, rng=1).y
+    y = simulate(g, 6, rng=1).y
     with pytest.raises(DimensionError, match=r"y must have shape \(T, 2\) or \(batch, T, 2\); got shape \(6, 3\)"):
         hmm_loglik(g, np.hstack([y, y[:, :1]]))
     with pytest.raises(ValueError, match="y must be finite"):
@@ -293,7 +293,7 @@ def test_single_sequence_functions_refuse_many():
 def test_loglik_all_routes_equal_brute_force_and_hmmlearn(seed, zeros):
     """K = 3, T = 6: scaled, log, softmax RNN, belief RNN (both directions), hmmlearn (both implementations)."""
     hmm = random_hmm(seed, zeros=zeros)
-    y = hmm_sample(hmm, 6, rng=seed).y
+    y = simulate(hmm, 6, rng=seed).y
     ref = math.log(brute_force(hmm, y)[0])
     for name, value in every_loglik(hmm, y).items():
         assert value == pytest.approx(ref, rel=1e-13, abs=0), name
@@ -303,7 +303,7 @@ def test_loglik_all_routes_equal_brute_force_and_hmmlearn(seed, zeros):
 
 def test_loglik_gaussian_equals_brute_force_and_hmmlearn():
     g = random_gaussian_hmm(0)
-    y = hmm_sample(g, 5, rng=2).y
+    y = simulate(g, 5, rng=2).y
     ref = math.log(brute_force(g, y)[0])
     for name, value in every_loglik(g, y).items():
         assert value == pytest.approx(ref, rel=1e-12), name
@@ -332,7 +332,7 @@ def test_length_one_sequence_closed_form():
 
 def test_many_sequences_of_different_lengths_match_hmmlearn_sum():
     hmm = random_hmm(5, zeros=0.2)
-    seqs = [hmm_sample(hmm, T, rng=T).y for T in (1, 7, 30)]
+    seqs = [simulate(hmm, T, rng=T).y for T in (1, 7, 30)]
     each = hmm_loglik(hmm, seqs)
     assert each.shape == (3,)
     np.testing.assert_allclose(each, [hmm_loglik(hmm, s) for s in seqs], rtol=1e-15)
@@ -345,7 +345,7 @@ def test_many_sequences_of_different_lengths_match_hmmlearn_sum():
 def test_long_sequence_no_underflow_scaled_log_hmmlearn_and_extended_precision():
     """10^5 steps: p(y) ~ e^-130000 underflows any direct product; every route stays exact."""
     hmm = random_hmm(11, zeros=0.2)
-    y = hmm_sample(hmm, 100_000, rng=3).y
+    y = simulate(hmm, 100_000, rng=3).y
     scaled, log = hmm_loglik(hmm, y), hmm_loglik(hmm, y, method="log")
     assert np.isfinite(scaled) and scaled < -50_000
     # Independent reference: the scaled recursion in 80-bit extended precision, summed in it too.
@@ -377,7 +377,7 @@ def test_long_sequence_no_underflow_scaled_log_hmmlearn_and_extended_precision()
 
 def test_scaled_long_gaussian_sequence_matches_log_and_hmmlearn():
     g = random_gaussian_hmm(4, K=3, d=2)
-    y = hmm_sample(g, 20_000, rng=5).y
+    y = simulate(g, 20_000, rng=5).y
     scaled = hmm_loglik(g, y)
     assert scaled == pytest.approx(hmm_loglik(g, y, method="log"), rel=1e-14)
     assert scaled == pytest.approx(hmmlearn_model(g).score(y), rel=1e-10)
@@ -447,7 +447,7 @@ def test_scaled_underflow_fails_loudly_log_space_succeeds():
 @pytest.mark.parametrize("seed", range(3))
 def test_posteriors_filtering_and_viterbi_vs_brute_force_and_hmmlearn(seed):
     hmm = random_hmm(seed + 10, zeros=0.25)
-    y = hmm_sample(hmm, 6, rng=seed).y
+    y = simulate(hmm, 6, rng=seed).y
     total, post, best, pbest, psecond = brute_force(hmm, y)
     for method in ("scaled", "log"):
         sm = hmm_smoother(hmm, y, method=method)
@@ -473,7 +473,7 @@ def test_posteriors_filtering_and_viterbi_vs_brute_force_and_hmmlearn(seed):
 
 def test_gaussian_posteriors_and_viterbi_vs_brute_force_and_hmmlearn():
     g = random_gaussian_hmm(7)
-    y = hmm_sample(g, 5, rng=8).y
+    y = simulate(g, 5, rng=8).y
     total, post, best, pbest, _ = brute_force(g, y)
     np.testing.assert_allclose(hmm_smoother(g, y).posteriors, post, atol=1e-13)
     np.testing.assert_allclose(hmm_smoother(g, y, method="log").posteriors, post, atol=1e-13)
@@ -501,7 +501,7 @@ def test_result_reprs():
         and repr(sm.backward) == "HMMBackwardResult(T=3, K=2, method='scaled')"
     )
     assert repr(viterbi(CASINO, [5, 5])).startswith("ViterbiResult(T=2, log_prob=-")
-    assert repr(hmm_sample(CASINO, 4, batch=2, rng=0)) == "HMMSample(states: shape (2, 4), y: shape (2, 4), K=2)"
+    assert repr(simulate(CASINO, 4, batch=2, rng=0)) == "HMMSample(states: shape (2, 4), y: shape (2, 4), K=2)"
     assert repr(belief_rnn(CASINO)).startswith("BeliefRNN(HMM(K=2")
 
 
@@ -530,9 +530,7 @@ def _chi2_pvalue(observed, probs):
 def test_sampling_frequencies_chi_square(sampler):
     """First states vs pi, transitions vs rows of A, emissions vs rows of B (SPARSE has zeros in all three)."""
     hmm = HMM(pi=[0.2, 0.8, 0.0], A=[[0.6, 0.4, 0.0], [0.0, 0.7, 0.3], [0.5, 0.0, 0.5]], B=SPARSE.B)
-    draw = (
-        hmm_sample(hmm, 40, batch=3000, rng=12) if sampler == "hmm" else hmm_to_rnn(hmm).sample(40, batch=3000, rng=12)
-    )
+    draw = simulate(hmm, 40, batch=3000, rng=12) if sampler == "hmm" else hmm_to_rnn(hmm).sample(40, batch=3000, rng=12)
     first, trans, emit = _counts(draw.states, draw.y, 3, 3)
     pvalues = [_chi2_pvalue(first, hmm.pi)]
     pvalues += [_chi2_pvalue(trans[i], hmm.A[i]) for i in range(3)]
@@ -548,27 +546,25 @@ def test_sampling_frequencies_chi_square(sampler):
 
 
 def test_sampling_is_reproducible_and_layouts():
-    a, b = hmm_sample(CASINO, 50, rng=3), hmm_sample(CASINO, 50, rng=3)
+    a, b = simulate(CASINO, 50, rng=3), simulate(CASINO, 50, rng=3)
     np.testing.assert_array_equal(a.y, b.y)
     # One chain and a batch take different code paths; the first row of a batch uses the same uniforms.
-    np.testing.assert_array_equal(
-        hmm_sample(SPARSE, 60, batch=2, rng=3).states[0], hmm_sample(SPARSE, 60, rng=3).states
-    )
+    np.testing.assert_array_equal(simulate(SPARSE, 60, batch=2, rng=3).states[0], simulate(SPARSE, 60, rng=3).states)
     assert a.states.shape == a.y.shape == (50,)
     cell = hmm_to_rnn(CASINO)
     np.testing.assert_array_equal(cell.sample(20, rng=4).y, cell.sample(20, rng=np.random.default_rng(4)).y)
     g = random_gaussian_hmm(1, K=2, d=3)
-    assert hmm_sample(g, 7, batch=2, rng=0).y.shape == (2, 7, 3)
+    assert simulate(g, 7, batch=2, rng=0).y.shape == (2, 7, 3)
     with pytest.raises(ValueError, match="steps must be an integer >= 1"):
-        hmm_sample(CASINO, 0)
+        simulate(CASINO, 0)
     with pytest.raises(TypeError, match="rng must be a numpy Generator"):
-        hmm_sample(CASINO, 3, rng="seed")
+        simulate(CASINO, 3, rng="seed")
 
 
 def test_gaussian_sampling_whitened_residuals_are_standard_normal():
     """Kolmogorov-Smirnov: L_k^-1 (y - mu_k) ~ N(0, I) given the sampled state, and states follow A."""
     g = random_gaussian_hmm(2, K=2, d=2)
-    draw = hmm_sample(g, 200, batch=50, rng=6)
+    draw = simulate(g, 200, batch=50, rng=6)
     z = []
     for k in range(2):
         r = draw.y[draw.states == k] - g.means[k]
@@ -685,7 +681,7 @@ def test_converter_type_errors():
 
 def test_belief_cells_driven_by_scan_are_the_filter_and_backward_pass():
     hmm = random_hmm(21, zeros=0.2)
-    y = hmm_sample(hmm, 12, rng=2).y
+    y = simulate(hmm, 12, rng=2).y
     x = np.eye(hmm.n_symbols)[y]  # one-hot symbols: the cells' input
     pair = belief_rnn(hmm)
     run = run_belief_rnn(pair, y)
@@ -748,7 +744,7 @@ def test_hmmlearn_round_trip_exact():
 
 def test_from_hmmlearn_reads_a_fitted_diagonal_gaussian_model():
     g = random_gaussian_hmm(1, K=2, d=2)
-    y = hmm_sample(g, 300, rng=0).y
+    y = simulate(g, 300, rng=0).y
     fitted = hl.GaussianHMM(n_components=2, covariance_type="diag", n_iter=5, random_state=0).fit(y)
     ours = from_hmmlearn(fitted)
     assert ours.covs.shape == (2, 2, 2) and np.count_nonzero(ours.covs[:, 0, 1]) == 0

@@ -256,8 +256,10 @@ def test_store_covariances_false():
     np.testing.assert_array_equal(lean.filtered_means, full.filtered_means)
     assert lean.loglik == full.loglik
     np.testing.assert_array_equal(lean.final_filtered_cov, full.filtered_covs[-1])
+    # the compact covariance path is kept, so a lean result still smooths, to the same numbers
+    np.testing.assert_array_equal(rnnss.rts_smoother(lean).smoothed_covs, rnnss.rts_smoother(full).smoothed_covs)
     with pytest.raises(ValueError, match="store_covariances=True"):
-        rnnss.rts_smoother(lean)
+        rnnss.rts_smoother(lean).smoother_gains  # noqa: B018
 
 
 def test_stationary_initialization():

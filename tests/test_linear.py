@@ -255,7 +255,7 @@ def test_simulate_without_input_and_1d_input():
         (lambda r: rnnss.simulate(r, x=np.full((5, 2), np.nan)), ValueError, "x must be finite"),
         (lambda r: rnnss.simulate(r, x=np.ones((0, 2))), ValueError, "at least one time step"),
         (lambda r: rnnss.simulate(r, x=np.ones((5, 2)), rng="seed"), TypeError, "rng must be"),
-        (lambda r: rnnss.simulate("model", 5), TypeError, "rnn must be a rnnss.LinearRNN"),
+        (lambda r: rnnss.simulate("model", 5), TypeError, "model must be a LinearRNN, VARMA"),
     ],
 )
 def test_simulate_bad_input(small_rnn, call, exc, match):

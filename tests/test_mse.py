@@ -74,7 +74,7 @@ def test_property_ratio_at_most_one(n, m, seed, radius):
 def test_monte_carlo_agrees_with_analytic(model, demo_rnn):
     """Monte Carlo (fixed seed): the analytic ratio lies in the 95% CI; the MSEs match their exact expectations."""
     rnn = LinearRNN(W=0.9, Q=1.0, R=1.0, P0=1.0) if model == "scalar" else demo_rnn
-    mc = rnnss.mse_ratio_mc(rnn, T=600, n_runs=150, rng=123)
+    mc = rnnss.mse_ratio_mc(rnn, steps=600, n_runs=150, rng=123)
     assert mc.contains_analytic, mc
     assert abs(mc.filter_mse - mc.expected_filter_mse) < 4 * mc.filter_mse_se
     assert abs(mc.smoother_mse - mc.expected_smoother_mse) < 4 * mc.smoother_mse_se
@@ -86,23 +86,23 @@ def test_monte_carlo_agrees_with_analytic(model, demo_rnn):
 def test_monte_carlo_ci_coverage_is_honest():
     """The 95% interval covers the truth in about 95% of independent repetitions (binomial check)."""
     rnn = LinearRNN(W=0.8, Q=1.0, R=0.5)
-    hits = sum(rnnss.mse_ratio_mc(rnn, T=200, n_runs=40, rng=seed).contains_analytic for seed in range(60))
+    hits = sum(rnnss.mse_ratio_mc(rnn, steps=200, n_runs=40, rng=seed).contains_analytic for seed in range(60))
     assert 50 <= hits <= 60  # P(hits < 50 | p = 0.95) < 0.3%
 
 
 def test_monte_carlo_with_inputs_and_bias_ignores_them(small_rnn):
-    mc = rnnss.mse_ratio_mc(small_rnn, T=300, n_runs=40, rng=0)
+    mc = rnnss.mse_ratio_mc(small_rnn, steps=300, n_runs=40, rng=0)
     assert mc.contains_analytic and mc.window[0] >= 1
 
 
 def test_monte_carlo_bad_input():
     rnn = LinearRNN(W=0.9, Q=1.0, R=1.0)
-    with pytest.raises(ValueError, match="T must exceed 2 \\* burn_in"):
-        rnnss.mse_ratio_mc(rnn, T=10, n_runs=5, burn_in=5)
+    with pytest.raises(ValueError, match="steps must exceed 2 \\* burn_in"):
+        rnnss.mse_ratio_mc(rnn, steps=10, n_runs=5, burn_in=5)
     with pytest.raises(ValueError, match="n_runs must be an integer >= 2"):
-        rnnss.mse_ratio_mc(rnn, T=100, n_runs=1)
+        rnnss.mse_ratio_mc(rnn, steps=100, n_runs=1)
     with pytest.raises(ValueError, match="confidence must be in"):
-        rnnss.mse_ratio_mc(rnn, T=100, n_runs=5, confidence=1.5)
+        rnnss.mse_ratio_mc(rnn, steps=100, n_runs=5, confidence=1.5)
 
 
 def test_sweep_shapes_and_closed_form():
@@ -138,8 +138,8 @@ def test_monte_carlo_in_chunks_is_deterministic_and_shows_progress(capsys):
     """T * n large enough that runs are processed in several memory-bounded chunks."""
 
     rnn = LinearRNN(W=0.9, Q=1.0, R=1.0)
-    a = rnnss.mse_ratio_mc(rnn, T=20_000, n_runs=250, rng=7)
-    b = rnnss.mse_ratio_mc(rnn, T=20_000, n_runs=250, rng=7)
+    a = rnnss.mse_ratio_mc(rnn, steps=20_000, n_runs=250, rng=7)
+    b = rnnss.mse_ratio_mc(rnn, steps=20_000, n_runs=250, rng=7)
     assert a.ratio == b.ratio and a.contains_analytic
-    rnnss.mse_ratio_mc(rnn, T=20_000, n_runs=250, rng=7, progress=True)
+    rnnss.mse_ratio_mc(rnn, steps=20_000, n_runs=250, rng=7, progress=True)
     assert "Monte Carlo runs" in capsys.readouterr().err

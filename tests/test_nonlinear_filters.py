@@ -12,7 +12,7 @@ from rnnss import (
     NumericalError,
     extended_kalman_filter,
     random_cell,
-    simulate_noisy,
+    simulate,
     unscented_kalman_filter,
 )
 
@@ -55,7 +55,7 @@ def test_linear_cell_filters_equal_exact_kalman_filter(method, linear_model, rng
     the textbook Kalman filter, including missing rows and single missing components."""
     model = linear_model
     x = rng.standard_normal((40, 1))
-    y = simulate_noisy(model, x=x, rng=1).y
+    y = simulate(model, x=x, rng=1).y
     y[5] = np.nan
     y[9, 1] = np.nan
     if method == "ekf":
@@ -75,7 +75,7 @@ def test_ekf_equals_filterpy_kalman_filter_on_linear_cell(linear_model, rng):
     """Peer: filterpy's KalmanFilter, biases as a constant input and d subtracted from y."""
     model = linear_model
     x = rng.standard_normal((30, 1))
-    y = simulate_noisy(model, x=x, rng=2).y
+    y = simulate(model, x=x, rng=2).y
     c = model.cell
     kf = KalmanFilter(dim_x=3, dim_z=2, dim_u=2)
     kf.F, kf.B, kf.H = c.W.copy(), np.column_stack([c.U, c.b]), model.V.copy()
@@ -122,7 +122,7 @@ def test_ukf_equals_filterpy_on_tanh_cell(alpha, beta, kappa, rng):
         cell, Q=0.05 * np.eye(3), R=0.1 * np.eye(2), V=rng.standard_normal((2, 3)), h0=[0.1, 0.0, 0.0], P0=0.5
     )
     x = rng.standard_normal((60, 1))
-    y = simulate_noisy(model, x=x, rng=4).y
+    y = simulate(model, x=x, rng=4).y
     res = unscented_kalman_filter(model, y, x, alpha=alpha, beta=beta, kappa=kappa)
     ref = _filterpy_ukf(model, y, x, alpha, beta, kappa)
     np.testing.assert_allclose(res.predicted_means, np.array(ref["pm"]), atol=1e-10)
@@ -140,7 +140,7 @@ def test_ukf_equals_filterpy_on_lstm_with_callable_readout(rng):
 
     model = NoisyCell(cell, Q=0.02, R=0.05, readout=readout, P0=0.3)
     x = rng.standard_normal((40, 1))
-    y = simulate_noisy(model, x=x, rng=5).y
+    y = simulate(model, x=x, rng=5).y
     res = unscented_kalman_filter(model, y, x, alpha=0.8)
     ref = _filterpy_ukf(model, y, x, 0.8, 2.0, 0.0)
     np.testing.assert_allclose(res.filtered_means, np.array(ref["fm"]), atol=1e-10)
@@ -154,7 +154,7 @@ def test_ekf_equals_filterpy_extended_kalman_filter_on_nonlinear_cell(rng):
     cell = random_cell("gru", 3, 1, gain=2.0, rng=6)
     model = NoisyCell(cell, Q=0.03, R=0.1, readout=np.sin, readout_jacobian=lambda s: np.diag(np.cos(s)), P0=0.4)
     x = rng.standard_normal((40, 1))
-    y = simulate_noisy(model, x=x, rng=7).y
+    y = simulate(model, x=x, rng=7).y
 
     class CellEKF(ExtendedKalmanFilter):
         def predict_x(self, u=0):
@@ -183,7 +183,7 @@ def test_filters_recover_hidden_state_of_a_bistable_network(rng):
     model = NoisyCell(ElmanCell(W), Q=0.02 * np.eye(2), R=0.05, V=[[1.0, 0.5]], P0=0.5)
     ekf_err, ukf_err, prior_err, nees = [], [], [], []
     for seed in range(6):
-        traj = simulate_noisy(model, 150, rng=seed)
+        traj = simulate(model, 150, rng=seed)
         ekf = extended_kalman_filter(model, traj.y)
         ukf = unscented_kalman_filter(model, traj.y)
         ekf_err.append(np.mean((ekf.filtered_means - traj.h) ** 2))
@@ -198,7 +198,7 @@ def test_filters_recover_hidden_state_of_a_bistable_network(rng):
 
 def test_batch_layout_equals_per_sequence_runs(linear_model, rng):
     x = rng.standard_normal((3, 20, 1))
-    y = np.stack([simulate_noisy(linear_model, x=x[i], rng=i).y for i in range(3)])
+    y = np.stack([simulate(linear_model, x=x[i], rng=i).y for i in range(3)])
     for fn in (extended_kalman_filter, unscented_kalman_filter):
         res = fn(linear_model, y, x)
         assert res.filtered_means.shape == (3, 20, 3) and res.loglik.shape == (3,)
@@ -276,4 +276,4 @@ def test_filter_argument_errors(linear_model):
     with pytest.raises(NumericalError, match="innovation covariance at step 1 is not positive definite"):
         extended_kalman_filter(exact, np.zeros(3))
     with pytest.raises(TypeError, match="give the number of steps"):
-        simulate_noisy(exact)
+        simulate(exact)

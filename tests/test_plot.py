@@ -87,7 +87,7 @@ def test_pole_zero_map_marks_poles_and_zeros():
 
 def test_psd_plot_shows_input_and_hidden_densities_and_line_powers():
     res = resonator(0.6, radius=0.95)
-    fig = plot_psd(res, [Sinusoid(0.6, 1.0), WhiteNoise(1.0)])
+    fig = plot_psd(res, inputs=[Sinusoid(0.6, 1.0), WhiteNoise(1.0)])
     ax = fig.axes[0]
     labels = [ln.get_label() for ln in _data_lines(ax)]
     assert labels == ["input", "hidden", "sinusoid power (input)", "sinusoid power (hidden)"]
@@ -102,9 +102,9 @@ def test_psd_plot_shows_input_and_hidden_densities_and_line_powers():
 
 def test_psd_plot_errors():
     with pytest.raises(rnnss.NotStableError):
-        plot_psd(rnnss.LinearRNN(W=1.1, U=[[1.0]]), WhiteNoise(1.0))
+        plot_psd(rnnss.LinearRNN(W=1.1, U=[[1.0]]), inputs=WhiteNoise(1.0))
     with pytest.raises(ValueError, match="target must be 'hidden' or 'output'"):
-        plot_psd(resonator(0.5, radius=0.9), WhiteNoise(1.0), target="input")
+        plot_psd(resonator(0.5, radius=0.9), inputs=WhiteNoise(1.0), target="input")
 
 
 def test_plot_module_imports_matplotlib_lazily():
@@ -141,3 +141,12 @@ def test_mse_sweep_plot_has_one_curve_per_radius():
     curves = [ln for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) == 3]
     assert len(curves) == 2
     np.testing.assert_allclose(curves[1].get_ydata(), sweep.ratio[:, 1])
+
+
+def test_plot_psd_old_argument_order_still_works_with_a_deprecation_warning():
+    res = resonator(0.5, radius=0.9)
+    with pytest.warns(DeprecationWarning, match="plot_psd\\(rnn, omega, inputs\\)"):
+        fig = plot_psd(res, WhiteNoise(1.0), np.linspace(0.1, 3.0, 50))
+    assert len(fig.axes[0].get_lines()[0].get_xdata()) == 50
+    with pytest.raises(TypeError, match="needs the input spectrum"):
+        plot_psd(res)

@@ -20,7 +20,7 @@ from rnnss import (
     from_statsmodels,
     innovation_responses,
     rnn_to_varma,
-    simulate_varma,
+    simulate,
     to_statsmodels_params,
     varma_loglik,
     varma_to_rnn,
@@ -186,7 +186,7 @@ def test_psi_weights_match_statsmodels_impulse_responses(p, q):
 def test_loglik_matches_dense_gaussian_with_missing_values(p, q):
     """Reference: the joint Gaussian density of the stacked series (block-Toeplitz covariance)."""
     varma = _varma(2, p, q, seed=20 + p)
-    y = simulate_varma(varma, 25, rng=1).copy()
+    y = simulate(varma, 25, rng=1).y.copy()
     y[3] = np.nan
     y[7, 1] = np.nan
     assert varma_loglik(varma, y) == pytest.approx(_dense_loglik(varma, y), rel=1e-10)
@@ -196,7 +196,7 @@ def test_loglik_with_distributed_lag_inputs_matches_dense_gaussian():
     """Reference: dense Gaussian whose mean is the noiseless response to x (zero pre-sample input)."""
     varma = _varma(2, 1, 1, k=2, lags=3, seed=3)
     x = np.random.default_rng(2).standard_normal((20, 2))
-    y = simulate_varma(varma, x=x, rng=3)
+    y = simulate(varma, x=x, rng=3).y
     assert varma_loglik(varma, y, x) == pytest.approx(_dense_loglik(varma, y, x), rel=1e-10)
 
 
@@ -206,7 +206,7 @@ def test_loglik_matches_statsmodels_varmax(p, q, trend):
     varma = _varma(3, p, q, seed=30 + p + q)
     if trend == "n":
         varma = VARMA(ar=varma.ar, ma=varma.ma, sigma=varma.sigma)
-    y = simulate_varma(varma, 120, rng=5).copy()
+    y = simulate(varma, 120, rng=5).y.copy()
     y[10, 2] = np.nan
     mod = _varmax(varma, y, trend=trend)
     ref = mod.loglike(to_statsmodels_params(varma, trend=trend))
@@ -219,7 +219,7 @@ def test_loglik_with_exog_matches_statsmodels_given_its_initial_input():
     varma = _varma(2, 1, 1, k=2, seed=7)
     x = np.random.default_rng(3).standard_normal((80, 2))
     x[1] = x[0]
-    y = simulate_varma(varma, x=x, x0=x[0], rng=4)
+    y = simulate(varma_to_rnn(varma, x0=x[0]), x=x, rng=4).y
     ref = _varmax(varma, y, x).loglike(to_statsmodels_params(varma))
     assert abs(varma_loglik(varma, y, x, x0=x[0]) - ref) <= 1e-8 * abs(ref)
 
@@ -227,7 +227,7 @@ def test_loglik_with_exog_matches_statsmodels_given_its_initial_input():
 def test_simulation_starts_stationary_and_has_the_exact_autocovariances():
     """Reference: the exact autocovariances, against the sample moments of many simulated paths."""
     varma = _varma(2, 1, 1, seed=8)
-    y = simulate_varma(varma, 3, batch=40000, rng=9)
+    y = simulate(varma, 3, batch=40000, rng=9).y
     mu = varma.mean()
     gam = autocovariances(varma, 2)
     centered = y - mu
@@ -236,7 +236,7 @@ def test_simulation_starts_stationary_and_has_the_exact_autocovariances():
         np.einsum("bi,bj->ij", centered[:, 0], centered[:, 0]) / len(y), gam[0], rtol=0.05, atol=0.03
     )
     np.testing.assert_allclose(np.einsum("bi,bj->ij", centered[:, 2], centered[:, 0]) / len(y), gam[2], atol=0.03)
-    assert np.array_equal(simulate_varma(varma, 3, rng=1), simulate_varma(varma, 3, rng=1))
+    assert np.array_equal(simulate(varma, 3, rng=1).y, simulate(varma, 3, rng=1).y)
 
 
 # -- VARMA <-> linear RNN ---------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def main(outdir):
     write_array(out / "demo_y_missing.csv", y_missing, ["y1", "y2"])
     casino = _casino()
     rnnss.save(casino, out / "casino_hmm.json")
-    rolls = rnnss.hmm_sample(casino, 2000, rng=gen).y
+    rolls = rnnss.simulate(casino, 2000, rng=gen).y
     (out / "casino_rolls.csv").write_text("roll\n" + "\n".join(str(int(r)) for r in rolls) + "\n")
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._linalg import symmetrize
-from .._progress import Progress
+from .._progress import progress_bar
 from ..exceptions import NumericalError
 from ..kalman.filter import kalman_filter
 from ..linear import LinearRNN
@@ -25,7 +25,7 @@ def minimize(
     fun: Callable,
     theta0: np.ndarray,
     *,
-    maxiter: int,
+    max_iter: int,
     gtol: float,
     progress: bool | None,
     desc: str,
@@ -36,7 +36,7 @@ def minimize(
     f0, _ = fun(theta0)
     if not math.isfinite(f0):
         raise NumericalError(f"{desc}: the likelihood is not finite at the starting values")
-    with Progress(total=maxiter, desc=desc, show=progress) as bar:
+    with progress_bar(max_iter, desc, show=progress) as bar:
         last = {"f": f0}
 
         def fg(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -46,12 +46,13 @@ def minimize(
             return f, g
 
         def callback(_: np.ndarray) -> None:
-            bar.update(1, info=f"loglik {-last['f'] * scale - offset:.4f}")
+            bar.update(1)
+            bar.set_postfix_str(f"loglik {-last['f'] * scale - offset:.4f}", refresh=False)
 
         import scipy.optimize  # lazily: 0.2 s of import time
 
         res = scipy.optimize.minimize(
-            fg, theta0, jac=True, method="BFGS", callback=callback, options=dict(maxiter=maxiter, gtol=gtol)
+            fg, theta0, jac=True, method="BFGS", callback=callback, options=dict(maxiter=max_iter, gtol=gtol)
         )
     gmax = float(np.max(np.abs(res.jac))) if res.jac is not None and res.jac.size else 0.0
     # BFGS stops with "precision loss" when the line search can no longer decrease f at rounding level;
@@ -60,31 +61,36 @@ def minimize(
     return res, converged, gmax
 
 
+def _differentiate(f: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, rel_step: float) -> np.ndarray:
+    """Jacobian of a vector function by :func:`scipy.differentiate.jacobian` (central differences, one
+    Richardson refinement), with steps ``rel_step * max(1, |theta_i|)``; NaN where a probe is not finite."""
+    from scipy.differentiate import jacobian as scipy_jacobian
+
+    def vectorised(X: np.ndarray) -> np.ndarray:
+        # scipy evaluates many points at once along trailing axes; our functions take one point
+        flat = X.reshape(X.shape[0], -1)
+        out = np.array([f(flat[:, j]) for j in range(flat.shape[1])]).T
+        return out.reshape((out.shape[0],) + X.shape[1:])
+
+    steps = rel_step * np.maximum(1.0, np.abs(theta))
+    res = scipy_jacobian(vectorised, theta, initial_step=steps, order=2, maxiter=2, step_factor=2.0)
+    return np.asarray(res.df, dtype=float)
+
+
 def hessian(fun: Callable, theta: np.ndarray) -> np.ndarray | None:
-    """Central differences of the exact gradient; None if a probe leaves the parameter space."""
-    k = theta.size
-    H = np.empty((k, k))
-    for i in range(k):
-        h = 1e-5 * max(1.0, abs(theta[i]))
-        e = np.zeros(k)
-        e[i] = h
-        fp, gp = fun(theta + e)
-        fm, gm = fun(theta - e)
-        if not (math.isfinite(fp) and math.isfinite(fm)):
-            return None
-        H[:, i] = (gp - gm) / (2 * h)
-    return symmetrize(H)
+    """Derivative of the exact gradient (scipy.differentiate); None if a probe leaves the parameter space."""
+
+    def grad(th: np.ndarray) -> np.ndarray:
+        f, g = fun(th)
+        return g if math.isfinite(f) else np.full(theta.size, np.nan)
+
+    H = _differentiate(grad, theta, 1e-5)
+    return symmetrize(H) if np.all(np.isfinite(H)) else None
 
 
 def jacobian(g: Callable, theta: np.ndarray) -> np.ndarray:
-    """Central-difference Jacobian of a smooth parameter map (no likelihood evaluations)."""
-    cols = []
-    for i in range(theta.size):
-        h = 1e-6 * max(1.0, abs(theta[i]))
-        e = np.zeros(theta.size)
-        e[i] = h
-        cols.append((g(theta + e) - g(theta - e)) / (2 * h))
-    return np.array(cols).T
+    """Jacobian of a smooth parameter map (scipy.differentiate; no likelihood evaluations)."""
+    return _differentiate(g, theta, 1e-6)
 
 
 def delta_method(
@@ -243,7 +249,7 @@ def run_fit(
     x: np.ndarray | None,
     *,
     optimise: bool,
-    maxiter: int,
+    max_iter: int,
     gtol: float,
     standard_errors: bool,
     progress: bool | None,
@@ -261,7 +267,7 @@ def run_fit(
         res, converged, gmax = minimize(
             fun,
             problem.theta0,
-            maxiter=maxiter,
+            max_iter=max_iter,
             gtol=gtol,
             progress=progress,
             desc=problem.desc,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import _validate as v
+from .._deprecation import renamed_keywords
 from ..exceptions import NotStableError
 from ..linear import LinearRNN
 from ..realization import canonical_form, canonical_realization
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["fit_varma_rnn", "fit_linear_rnn"]
 
 
+@renamed_keywords(maxiter="max_iter")
 def fit_varma_rnn(
     y: ArrayLike,
     p: int,
@@ -30,7 +32,7 @@ def fit_varma_rnn(
     *,
     trend: str = "c",
     start: VARMA | None = None,
-    maxiter: int = 1000,
+    max_iter: int = 1000,
     gtol: float = 1e-6,
     standard_errors: bool = True,
     progress: bool | None = None,
@@ -55,7 +57,7 @@ def fit_varma_rnn(
         Estimate an intercept ``c`` (``"c"``) or fix it to 0 (``"n"``).
     start : VARMA, optional
         Starting values instead of Hannan-Rissanen; must be stationary, with positive-definite ``sigma``.
-    maxiter : int, default 1000
+    max_iter : int, default 1000
         Maximum BFGS iterations.
     gtol : float, default 1e-6
         Gradient tolerance on ``-loglik / n_obs`` (standardised scale).
@@ -95,7 +97,7 @@ def fit_varma_rnn(
     Examples
     --------
     >>> import rnnss
-    >>> y = rnnss.simulate_varma(rnnss.VARMA(ar=[0.6], ma=[0.3], sigma=1.0, intercept=[1.0]), 400, rng=1)
+    >>> y = rnnss.simulate(rnnss.VARMA(ar=[0.6], ma=[0.3], sigma=1.0, intercept=[1.0]), 400, rng=1).y
     >>> fit = rnnss.fit_varma_rnn(y, 1, 1)
     >>> fit.converged, fit.varma.p, fit.varma.q, fit.rnn.n_hidden
     (True, 1, 1, 2)
@@ -107,7 +109,7 @@ def fit_varma_rnn(
     q = v.as_int("q", q, minimum=0)
     if trend not in ("c", "n"):
         raise ValueError(f"trend must be 'c' (intercept) or 'n' (none); got {trend!r}")
-    maxiter = v.as_int("maxiter", maxiter, minimum=1)
+    max_iter = v.as_int("max_iter", max_iter, minimum=1)
     gtol = v.as_float("gtol", gtol, positive=True)
     data, y_arr, x_arr = prepare(y, x, center=trend == "c")
     m, k = y_arr.shape[1], data.x.shape[1]
@@ -155,7 +157,7 @@ def fit_varma_rnn(
         y_arr,
         x_arr,
         optimise=True,
-        maxiter=maxiter,
+        max_iter=max_iter,
         gtol=gtol,
         standard_errors=standard_errors,
         progress=progress,
@@ -168,6 +170,7 @@ def _rnn_param_count(n: int, m: int, p: int) -> int:
     return min(n * (n + 1) // 2 + n * m, 2 * n * m) + m * (m + 1) // 2 + m + n * p
 
 
+@renamed_keywords(maxiter="max_iter")
 def fit_linear_rnn(
     y: ArrayLike,
     n_states: int,
@@ -175,7 +178,7 @@ def fit_linear_rnn(
     *,
     method: str = "mle",
     start: LinearRNN | None = None,
-    maxiter: int = 2000,
+    max_iter: int = 2000,
     gtol: float = 1e-6,
     standard_errors: bool = True,
     progress: bool | None = None,
@@ -209,7 +212,7 @@ def fit_linear_rnn(
     start : LinearRNN, optional
         Starting values instead of the subspace estimate; must be stable, with ``n_states`` hidden units,
         and a positive-definite stationary state covariance and ``R``.
-    maxiter : int, default 2000
+    max_iter : int, default 2000
         Maximum BFGS iterations.
     gtol : float, default 1e-6
         Gradient tolerance on ``-loglik / n_obs`` (standardised scale).
@@ -258,7 +261,7 @@ def fit_linear_rnn(
     n = v.as_int("n_states", n_states, minimum=1)
     if method not in ("mle", "subspace"):
         raise ValueError(f"method must be 'mle' or 'subspace'; got {method!r}")
-    maxiter = v.as_int("maxiter", maxiter, minimum=1)
+    max_iter = v.as_int("max_iter", max_iter, minimum=1)
     gtol = v.as_float("gtol", gtol, positive=True)
     data, y_arr, x_arr = prepare(y, x, center=True)
     m, k = y_arr.shape[1], data.x.shape[1]
@@ -318,7 +321,7 @@ def fit_linear_rnn(
         y_arr,
         x_arr,
         optimise=method == "mle",
-        maxiter=maxiter,
+        max_iter=max_iter,
         gtol=gtol,
         standard_errors=standard_errors,
         progress=progress,

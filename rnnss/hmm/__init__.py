@@ -8,7 +8,6 @@ from .algorithms import (
     hmm_backward,
     hmm_forward,
     hmm_loglik,
-    hmm_sample,
     hmm_smoother,
     viterbi,
 )
@@ -31,7 +30,6 @@ __all__ = [
     "BeliefCell",
     "HMMEquivalenceReport",
     "emission_loglik",
-    "hmm_sample",
     "hmm_forward",
     "hmm_backward",
     "hmm_smoother",

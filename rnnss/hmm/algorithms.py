@@ -19,7 +19,6 @@ __all__ = [
     "HMMBackwardResult",
     "HMMSmootherResult",
     "ViterbiResult",
-    "hmm_sample",
     "hmm_forward",
     "hmm_backward",
     "hmm_smoother",
@@ -61,9 +60,9 @@ def hmm_sample(hmm: HMM | GaussianHMM, steps: int, *, batch: int | None = None, 
 
     Examples
     --------
-    >>> from rnnss import HMM, hmm_sample
+    >>> from rnnss import HMM, simulate
     >>> hmm = HMM(pi=[1.0, 0.0], A=[[0.0, 1.0], [1.0, 0.0]], B=[[1.0, 0.0], [0.0, 1.0]])
-    >>> hmm_sample(hmm, 5, rng=0).y  # a deterministic alternation
+    >>> simulate(hmm, 5, rng=0).y  # a deterministic alternation
     array([0, 1, 0, 1, 0])
     """
     hmm = v.check_instance(hmm, (HMM, GaussianHMM), "hmm")

@@ -78,7 +78,7 @@ class _HMMBase(Model):
 
     # -- one-line conveniences over the free functions -----------------------------------------
     def sample(self, steps: int, **kwargs: Any) -> HMMSample:
-        """Draw states and observations; see :func:`rnnss.hmm_sample`."""
+        """Draw states and observations; see :func:`rnnss.simulate`."""
         from .algorithms import hmm_sample
 
         return hmm_sample(self, steps, **kwargs)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import types
-
 import numpy as np
-import scipy.linalg
 
-from .._engine import AVAILABLE as _NUMBA
+from .._engine import ger, jit, max_abs_diff, mm, mmt, mtm, mtv, mv, numpy_twins, solve_lower, symmetrize
+from .._linalg import LOG_2PI
+from ._core import NUMPY, filtered_cov, masked_update, predict_cov
 
 # =====================================================================================================
 # The exact score: reverse-mode differentiation of the Kalman filter
@@ -55,6 +53,10 @@ def _kernel(W, C, V, d, Q, R, h0, P0, y, om, grad, tol):
     Vo = np.empty((m, n))
     B = np.empty((m, n))
     S = np.empty((m, m))
+    Lc = np.empty((m, m))
+    X = np.empty((m, n))
+    Li = np.empty((m, m))
+    eye_m = np.eye(m)
     Sinv = np.empty((m, m))
     SB = np.empty((m, n))
     BSB = np.empty((n, n))
@@ -68,53 +70,36 @@ def _kernel(W, C, V, d, Q, R, h0, P0, y, om, grad, tol):
     k = 0.0
     status = 0
     frozen = T  # first step that reuses the steady covariances
-    log2pi = math.log(2.0 * math.pi)
     for t in range(T):
         fprev[t] = f
         o = om[t]
         if t < frozen:
             Fprev[t] = F
-            _mm(W, F, WF)
-            _mmt(WF, W, P)
-            P += Q
-            _symmetrize(P)
-            _mask_rows(V, o, Vo)
-            _mm(Vo, P, B)
-            _mmt(B, Vo, S)
-            k = 0.0
-            for i in range(m):
-                k += o[i]
-                for j in range(m):
-                    S[i, j] += R[i, j] * o[i] * o[j]
-                S[i, i] += 1.0 - o[i]
-            logdet, ok = _chol_inv(S, Sinv)
+            # the shared recursion (rnnss.kalman._core): predict, masked update, filtered covariance
+            predict_cov(W, F, Q, WF, P)
+            ok, logdet, kk = masked_update(V, R, o, P, Vo, B, S, Lc, X)
             if not ok:
                 status = t + 1
                 break
-            _mm(Sinv, B, SB)
-            _mtm(B, SB, BSB)
-            F = P - BSB
-            _symmetrize(F)
+            k = float(kk)
+            filtered_cov(P, X, WF, F)
+            solve_lower(Lc, eye_m, Li)
+            mtm(Li, Li, Sinv)  # S^{-1} = L^{-T} L^{-1}, kept for the backward pass
             Ps[t] = P
             Sinvs[t] = Sinv
             if tol > 0.0 and t >= 1 and full[t - 1]:
-                diff = 0.0
-                scale = 0.0
-                for i in range(n):
-                    for j in range(n):
-                        diff = max(diff, abs(P[i, j] - Ps[t - 1, i, j]))
-                        scale = max(scale, abs(P[i, j]))
+                diff, scale = max_abs_diff(P, Ps[t - 1])
                 if diff <= tol * scale:
                     frozen = t + 1
-        _mv(W, f, a)
+        mv(W, f, a)
         a += C[t]
-        _mv(Vo, a, tm)
+        mv(Vo, a, tm)
         for i in range(m):
             v_[i] = o[i] * (y[t, i] - d[i]) - tm[i]
-        _mv(Sinv, v_, z)
-        _mtv(B, z, tn)
+        mv(Sinv, v_, z)
+        mtv(B, z, tn)
         f = a + tn
-        ll -= 0.5 * (k * log2pi + logdet + np.dot(v_, z))
+        ll -= 0.5 * (k * LOG_2PI + logdet + np.dot(v_, z))
         As[t] = a
         zs[t] = z
     gW = np.zeros((n, n))
@@ -138,39 +123,39 @@ def _kernel(W, C, V, d, Q, R, h0, P0, y, om, grad, tol):
         t0 = frozen - 1
         P[:, :] = Ps[t0]
         Sinv[:, :] = Sinvs[t0]
-        _mm(V, P, B)
+        mm(V, P, B)
         Bb = np.zeros((m, n))
         Sb = np.zeros((m, m))
         vba = np.zeros((m, n))
         for t in range(T - 1, frozen - 1, -1):
             z = zs[t]
-            _ger(z, fb, 1.0, Bb)  # f' = a + B^T z
-            _mv(B, fb, zb)
-            _mv(Sinv, zb, Sz)  # z = S^{-1} v
+            ger(z, fb, 1.0, Bb)  # f' = a + B^T z
+            mv(B, fb, zb)
+            mv(Sinv, zb, Sz)  # z = S^{-1} v
             for i in range(m):
                 vb[i] = Sz[i] - z[i]
-            _ger(z, z, 0.5, Sb)
-            _ger(Sz, z, -1.0, Sb)
+            ger(z, z, 0.5, Sb)
+            ger(Sz, z, -1.0, Sb)
             gd -= vb
-            _mtv(V, vb, tn)
+            mtv(V, vb, tn)
             ab = fb - tn
-            _ger(vb, As[t], 1.0, vba)
+            ger(vb, As[t], 1.0, vba)
             gC[t] = ab
-            _ger(ab, fprev[t], 1.0, gW)
-            _mtv(W, ab, fb)
+            ger(ab, fprev[t], 1.0, gW)
+            mtv(W, ab, fb)
         Sb -= (0.5 * (T - frozen)) * Sinv
         # the per-step rules of the backward step below, summed over the tail (all linear in Bb, Sb)
         Sbs = Sb + Sb.T
-        _mm(Bb, P, SB)
+        mm(Bb, P, SB)
         gV += SB
-        _mm(Sbs, V, SB)
-        _mm(SB, P, B)
+        mm(Sbs, V, SB)
+        mm(SB, P, B)
         gV += B
         gV -= vba
         gR += Sb
-        _mtm(V, Bb, Pb)
-        _mm(Sb, V, SB)
-        _mtm(V, SB, BSB)
+        mtm(V, Bb, Pb)
+        mm(Sb, V, SB)
+        mtm(V, SB, BSB)
         Pb += BSB
     Bb = np.empty((m, n))
     Sb = np.empty((m, m))
@@ -185,40 +170,40 @@ def _kernel(W, C, V, d, Q, R, h0, P0, y, om, grad, tol):
         z = zs[t]
         P[:, :] = Ps[t]
         Sinv[:, :] = Sinvs[t]
-        _mask_rows(V, o, Vo)
-        _mm(Vo, P, B)
-        _mm(Sinv, B, SB)
-        _symmetrize(Fb)  # adjoint of the forward symmetrisation F = (F + F^T) / 2
+        mask_rows(V, o, Vo)
+        mm(Vo, P, B)
+        mm(Sinv, B, SB)
+        symmetrize(Fb)  # adjoint of the forward symmetrisation F = (F + F^T) / 2
         Pb += Fb  # F' = P - B^T S^{-1} B; P also from the frozen tail (first pass only)
         # l_t = -(log|S| + v^T S^{-1} v)/2, with S and v as independent variables
         Sb[:, :] = -0.5 * Sinv
-        _ger(z, z, 0.5, Sb)
+        ger(z, z, 0.5, Sb)
         # f' = a + B^T z
         Bb[:, :] = 0.0
-        _ger(z, fb, 1.0, Bb)
-        _mv(B, fb, zb)
+        ger(z, fb, 1.0, Bb)
+        mv(B, fb, zb)
         # F' = P - B^T S^{-1} B
         Fs[:, :] = Fb + Fb.T
-        _mm(SB, Fs, mn)
+        mm(SB, Fs, mn)
         Bb -= mn
-        _mm(SB, Fb, mn)
-        _mmt(mn, SB, mmx)
+        mm(SB, Fb, mn)
+        mmt(mn, SB, mmx)
         Sb += mmx
         # z = S^{-1} v
-        _mv(Sinv, zb, Sz)
+        mv(Sinv, zb, Sz)
         for i in range(m):
             vb[i] = Sz[i] - z[i]
-        _ger(Sz, z, -1.0, Sb)
+        ger(Sz, z, -1.0, Sb)
         # B = Vo P  and  S = Vo P Vo^T + R~
-        _mm(Bb, P, Vob)
-        _mtm(Vo, Bb, nn)
+        mm(Bb, P, Vob)
+        mtm(Vo, Bb, nn)
         Pb += nn
-        _mm(Sb, Vo, mn)
-        _mtm(Vo, mn, nn)
+        mm(Sb, Vo, mn)
+        mtm(Vo, mn, nn)
         Pb += nn
         mmx[:, :] = Sb + Sb.T
-        _mm(mmx, Vo, mn)
-        _mm(mn, P, B)
+        mm(mmx, Vo, mn)
+        mm(mn, P, B)
         Vob += B
         for i in range(m):
             for j in range(m):
@@ -226,96 +211,40 @@ def _kernel(W, C, V, d, Q, R, h0, P0, y, om, grad, tol):
         # v = o*(y - d) - Vo a
         for i in range(m):
             gd[i] -= o[i] * vb[i]
-        _mtv(Vo, vb, tn)
+        mtv(Vo, vb, tn)
         ab = fb - tn
-        _ger(vb, As[t], -1.0, Vob)
+        ger(vb, As[t], -1.0, Vob)
         for i in range(m):
             for j in range(n):
                 gV[i, j] += Vob[i, j] * o[i]
         # P = sym(W F W^T + Q): symmetrising the adjoint also stops rounding-level antisymmetric parts,
         # which cancel in every gradient, from growing step after step
-        _symmetrize(Pb)
+        symmetrize(Pb)
         gQ += Pb
-        _mm(Pb, W, nn)
-        _mtm(W, nn, Fb)
+        mm(Pb, W, nn)
+        mtm(W, nn, Fb)
         Fs[:, :] = Pb + Pb.T
-        _mm(Fs, W, nn)
-        _mm(nn, Fprev[t], nn2)
+        mm(Fs, W, nn)
+        mm(nn, Fprev[t], nn2)
         gW += nn2
         # a = W f + c_t
         gC[t] = ab
-        _mtv(W, ab, fb)
-        _ger(ab, fprev[t], 1.0, gW)
+        mtv(W, ab, fb)
+        ger(ab, fprev[t], 1.0, gW)
         Pb[:, :] = 0.0
     return ll, status, frozen, gW, gC, gV, gd, gQ, gR, fb, Fb
 
 
-def _np_mm(A, B, out):
-    np.matmul(A, B, out=out)
+@jit
+def mask_rows(V, o, out):
+    """``out = diag(o) V``."""
+    for i in range(V.shape[0]):
+        for j in range(V.shape[1]):
+            out[i, j] = V[i, j] * o[i]
 
 
-def _np_mmt(A, B, out):
-    np.matmul(A, B.T, out=out)
-
-
-def _np_mtm(A, B, out):
-    np.matmul(A.T, B, out=out)
-
-
-def _np_mtv(A, x, out):
-    np.matmul(A.T, x, out=out)
-
-
-def _np_ger(x, y, alpha, out):
-    out += alpha * np.outer(x, y)
-
-
-def _np_chol_inv(S, out):
-    try:
-        L = np.linalg.cholesky(S)
-    except np.linalg.LinAlgError:
-        return 0.0, False
-    Li = scipy.linalg.solve_triangular(L, np.eye(S.shape[0]), lower=True, check_finite=False)
-    np.matmul(Li.T, Li, out=out)
-    return 2.0 * float(np.sum(np.log(np.diag(L)))), True
-
-
-def _np_sym(A):
-    A[...] = 0.5 * (A + A.T)
-
-
-def _np_mask_rows(V, o, out):
-    np.multiply(V, o[:, None], out=out)
-
-
-_NUMPY_HELPERS = dict(
-    _mm=_np_mm,
-    _mmt=_np_mmt,
-    _mtm=_np_mtm,
-    _mv=_np_mm,
-    _mtv=_np_mtv,
-    _ger=_np_ger,
-    _chol_inv=_np_chol_inv,
-    _symmetrize=_np_sym,
-    _mask_rows=_np_mask_rows,
-)
-# The same kernel source run on NumPy: a copy of the function whose global helper names are the NumPy ones.
-# (A closure over the helpers would do too, but numba cannot cache closures across processes.)
-kernel_numpy = types.FunctionType(_kernel.__code__, {**globals(), **_NUMPY_HELPERS}, "kernel_numpy")
-
-if _NUMBA:
-    from .._engine import chol_inv as _chol_inv
-    from .._engine import ger as _ger
-    from .._engine import jit as _jit
-    from .._engine import mask_rows as _mask_rows
-    from .._engine import mm as _mm
-    from .._engine import mmt as _mmt
-    from .._engine import mtm as _mtm
-    from .._engine import mtv as _mtv
-    from .._engine import mv as _mv
-    from .._engine import symmetrize as _symmetrize
-
-    kernel_numba = _jit(_kernel)
-else:  # pragma: no cover
-    globals().update(_NUMPY_HELPERS)
-    kernel_numba = None
+kernel_numba = jit(_kernel)
+# The NumPy engine: the same kernel source, with the shared steps and helpers as their NumPy twins.
+kernel_numpy = numpy_twins(
+    {"kernel_numpy": _kernel}, {**globals(), **NUMPY, "mask_rows": getattr(mask_rows, "py_func", mask_rows)}
+)["kernel_numpy"]

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.linalg
 
 from .. import _validate as v
-from .._engine import resolve_engine
-from .._linalg import LOG_2PI
 from ..exceptions import NumericalError
 from ..linear import LinearRNN, with_stationary_prior
+from ._core import NEED_ROWS
+from .system import System, recursions, system_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
@@ -53,6 +53,9 @@ class FilterResult:
         Number of observed scalar entries of ``y`` (for information criteria).
     final_filtered_cov : ndarray, shape (n, n)
         ``Cov[h_T | y_1..y_T]``, kept even when covariances are not stored (batch: (batch, n, n)).
+    system, paths, groups
+        The recursion's compact state (system arrays, the covariance path of each missing-data pattern and
+        the pattern of each sequence), from which :func:`rts_smoother` continues without recomputing it.
     """
 
     rnn: LinearRNN
@@ -67,6 +70,9 @@ class FilterResult:
     loglik_terms: np.ndarray
     n_observed: Any
     final_filtered_cov: np.ndarray
+    system: Any = field(default=None, compare=False)
+    paths: tuple = field(default=(), compare=False)
+    groups: Any = field(default=None, compare=False)
 
     @property
     def batched(self) -> bool:
@@ -95,139 +101,117 @@ def _initial(rnn: LinearRNN, initialization: str) -> LinearRNN:
     raise ValueError(f"initialization must be 'prior' or 'stationary'; got {initialization!r}")
 
 
-# -- the NumPy engine: one covariance recursion per missing-data pattern, means batched -------------------
+# -- the two phases: one covariance path per missing-data pattern, then the means of every sequence --------
 
 
-def _filter_group(rnn: LinearRNN, y: np.ndarray, x: np.ndarray, store: bool, tol: float | None) -> dict[str, Any]:
-    """Time-varying Kalman filter of ``B`` sequences that share the model and the missing-data pattern.
+@dataclass(frozen=True)
+class CovariancePath:
+    """The covariance recursion of one missing-data pattern, as rows of a table indexed by ``node[t]``.
 
-    The covariances, gains and log-determinants depend only on the model and on which entries are
-    observed, so they are computed once per step for the whole group; only the means are per sequence.
-    Joseph-form update; gain and log-likelihood through a Cholesky factor of the innovation covariance.
-    ``y``: (B, T, m) with NaN where missing (same pattern in every sequence); ``x``: (B, T, p).
-
-    Steady-state switch (``tol`` not None): once two consecutive fully observed steps give predicted
-    covariances within ``tol`` (relative, max-abs) of each other, the Riccati recursion has converged to
-    rounding level and the covariance, gain and Cholesky factor are reused until a step with missing
-    values. The reused values differ from the recursion's by about ``tol / (1 - rho^2)`` relative, with
-    ``rho`` the filter RNN's spectral radius: far below 1e-10 for the default ``tol = 1e-14``.
+    A row is shared by consecutive steps once the Riccati recursion has converged (see
+    ``_core.filter_covariances``), so a long steady run costs a handful of rows.
     """
-    B, T, m = y.shape
-    n = rnn.n_hidden
-    W, V, Q, R, d = rnn.W, rnn.V, rnn.Q, rnn.R, rnn.d
-    drive = x @ rnn.U.T + rnn.b  # (B, T, n)
-    observed = ~np.isnan(y[0])
-    mp_all, mf_all = np.empty((B, T, n)), np.empty((B, T, n))
-    innov = np.full((B, T, m), np.nan)
-    terms = np.zeros((B, T))
-    covs = (
-        {k: np.empty(sh) for k, sh in [("Pp", (T, n, n)), ("Pf", (T, n, n)), ("S", (T, m, m)), ("K", (T, n, m))]}
-        if store
-        else None
-    )
-    mf = np.broadcast_to(rnn.h0, (B, n))
-    Pf = rnn.P0
-    eye = np.eye(n)
-    steady = prev_full = False
-    Pp_prev = None
-    K = np.zeros((n, m))
-    for t in range(T):
-        obs = observed[t]
-        full = bool(obs.all())
-        if not (steady and full):
-            steady = False
-            Pp = W @ Pf @ W.T + Q
-            Pp = 0.5 * (Pp + Pp.T)
-            K = np.zeros((n, m))
-            k = int(obs.sum())
-            if k:
-                Vo, Ro = (V, R) if full else (V[obs], R[np.ix_(obs, obs)])
-                So = Vo @ Pp @ Vo.T + Ro
-                try:
-                    L = np.linalg.cholesky(So)
-                except np.linalg.LinAlgError:
-                    raise NumericalError(
-                        f"the innovation covariance at step t = {t + 1} is singular: the observed outputs are known "
-                        "exactly given the past (R = 0 in those directions and no state uncertainty); give R a "
-                        "positive variance or P0/Q more uncertainty"
-                    ) from None
-                Ko = scipy.linalg.cho_solve((L, True), Vo @ Pp, check_finite=False).T  # K = Pp Vo^T So^{-1}
-                A = eye - Ko @ Vo
-                Pf = A @ Pp @ A.T + Ko @ Ro @ Ko.T  # Joseph form: PSD by construction
-                Pf = 0.5 * (Pf + Pf.T)
-                logdet = 2.0 * np.sum(np.log(np.diag(L)))
-                K[:, obs] = Ko
-            else:
-                Pf = Pp
-            if tol is not None:
-                if full and prev_full:
-                    steady = np.max(np.abs(Pp - Pp_prev)) <= tol * np.max(np.abs(Pp))
-                Pp_prev = Pp
-            prev_full = full
-        mp = mf @ W.T + drive[:, t]
-        if k:
-            vo = (y[:, t] if full else y[:, t, obs]) - mp @ Vo.T - (d if full else d[obs])  # (B, k)
-            mf = mp + vo @ Ko.T
-            z = scipy.linalg.solve_triangular(L, vo.T, lower=True, check_finite=False)  # (k, B)
-            terms[:, t] = -0.5 * (k * LOG_2PI + logdet + np.sum(z * z, axis=0))
-            innov[:, t, obs] = vo
-        else:
-            mf = mp
-        mp_all[:, t], mf_all[:, t] = mp, mf
-        if store:
-            covs["Pp"][t], covs["Pf"][t], covs["K"][t] = Pp, Pf, K
-            covs["S"][t] = V @ Pp @ V.T + R
-    out = dict(mp=mp_all, mf=mf_all, innov=innov, terms=terms, n_obs=int(observed.sum()), Pf_last=Pf)
-    if store:
-        out.update(covs)
-    return out
+
+    obs: np.ndarray  # (T, m) 1.0 observed / 0.0 missing
+    node: np.ndarray  # (T,) row of each step
+    Pp: np.ndarray  # (rows, n, n) predicted covariances
+    Pf: np.ndarray  # (rows, n, n) filtered covariances
+    L: np.ndarray  # (rows, m, m) Cholesky factors of the masked innovation covariances
+    X: np.ndarray  # (rows, m, n) L^{-1} Vo P
+    Y: np.ndarray  # (rows, m, n) L^{-1} (S diag(o))^T (zeros without cross-covariance)
+    logdet: np.ndarray  # (rows,)
+    k: np.ndarray  # (rows,) observed outputs
+    steady_from: int  # first step that reused a converged row (T if none)
 
 
-def _filter_group_numba(rnn: LinearRNN, y: np.ndarray, x: np.ndarray, store: bool, tol: float | None) -> dict[str, Any]:
-    """The compiled twin of :func:`_filter_group` (same algorithm, same steady-state switch)."""
-    from . import _kernels as nk
+def _table(rows: int, n: int, m: int) -> list[np.ndarray]:
+    return [
+        np.zeros((rows, n, n)),
+        np.zeros((rows, n, n)),
+        np.zeros((rows, m, m)),
+        np.zeros((rows, m, n)),
+        np.zeros((rows, m, n)),
+        np.zeros(rows),
+        np.zeros(rows, dtype=np.int64),
+    ]
 
-    B, T, m = y.shape
-    n = rnn.n_hidden
-    observed = ~np.isnan(y[0])
-    out = dict(mp=np.empty((B, T, n)), mf=np.empty((B, T, n)), innov=np.full((B, T, m), np.nan), terms=np.zeros((B, T)))
-    shapes = [("Pp", (T, n, n)), ("Pf", (T, n, n)), ("S", (T, m, m)), ("K", (T, n, m))]
-    covs = {k: np.empty(sh if store else (1,) + sh[1:]) for k, sh in shapes}
-    Pf_last = np.empty((n, n))
-    status = nk.filter_kernel(
-        rnn.W,
-        rnn.U,
-        rnn.b,
-        rnn.V,
-        rnn.d,
-        rnn.Q,
-        rnn.R,
-        rnn.h0,
-        rnn.P0,
-        np.ascontiguousarray(x),
-        np.ascontiguousarray(y),
-        observed,
-        store,
-        -1.0 if tol is None else float(tol),
+
+def covariance_path(sys: System, fns: dict[str, Any], obs: np.ndarray, tol: float | None) -> CovariancePath:
+    """Phase 1: run the covariance recursion of one pattern ``obs`` (T, m), growing the table as needed."""
+    T, m = obs.shape
+    n = sys.n
+    tv = max(a.shape[0] for a in (sys.W, sys.Q, sys.V, sys.R, sys.S)) > 1
+    rows = T if tv or tol is None else min(T, 64)
+    tables = _table(rows, n, m)
+    node = np.empty(T, dtype=np.int64)
+    counters = np.zeros(3, dtype=np.int64)
+    start, steady_from = 0, T
+    tolerance = -1.0 if tol is None else float(tol)
+    while True:
+        status, t = fns["filter_covariances"](
+            sys.W,
+            sys.Q,
+            sys.V,
+            sys.R,
+            sys.S,
+            sys.has_s,
+            sys.P0,
+            sys.first_predicted,
+            obs,
+            tolerance,
+            start,
+            counters,
+            node,
+            *tables,
+        )
+        if status == NEED_ROWS:
+            grown = _table(min(T, 2 * rows), n, m)
+            for old, new in zip(tables, grown):
+                new[:rows] = old
+            tables, rows, start = grown, min(T, 2 * rows), t
+            continue
+        if status:
+            raise NumericalError(
+                f"the innovation covariance at step t = {status} is singular: the observed outputs are known "
+                "exactly given the past (R = 0 in those directions and no state uncertainty); give R a "
+                "positive variance or P0/Q more uncertainty"
+            )
+        break
+    used = int(counters[0])
+    steady = np.nonzero(node[1:] == node[:-1])[0]
+    steady_from = int(steady[0] + 1) if steady.size else T
+    return CovariancePath(obs, node, *[tab[:used] for tab in tables], steady_from=steady_from)
+
+
+def _filter_group(
+    sys: System, fns: dict[str, Any], path: CovariancePath, ys: np.ndarray, C: np.ndarray, E: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Phase 2: means, innovations and log-likelihood terms of the sequences ``ys`` (B, T, m) on one path."""
+    B, T, m = ys.shape
+    n = sys.n
+    out = dict(mp=np.empty((B, T, n)), mf=np.empty((B, T, n)), innov=np.empty((B, T, m)), terms=np.empty((B, T)))
+    h0 = np.ascontiguousarray(np.broadcast_to(sys.h0, (B, n)))
+    fns["filter_means"](
+        sys.W,
+        sys.V,
+        path.obs,
+        sys.first_predicted,
+        sys.has_s,
+        h0,
+        C,
+        E,
+        ys,
+        path.node,
+        path.L,
+        path.X,
+        path.Y,
+        path.logdet,
+        path.k,
         out["mp"],
         out["mf"],
         out["innov"],
         out["terms"],
-        covs["Pp"],
-        covs["Pf"],
-        covs["S"],
-        covs["K"],
-        Pf_last,
     )
-    if status:
-        raise NumericalError(
-            f"the innovation covariance at step t = {status} is singular: the observed outputs are known "
-            "exactly given the past (R = 0 in those directions and no state uncertainty); give R a "
-            "positive variance or P0/Q more uncertainty"
-        )
-    out.update(n_obs=int(observed.sum()), Pf_last=Pf_last)
-    if store:
-        out.update(covs)
     return out
 
 
@@ -327,16 +311,48 @@ def kalman_filter(
     """
     rnn = _initial(v.check_instance(rnn, LinearRNN, "rnn"), initialization)
     ys, xs, batched = observations(rnn, y, x)
+    store_covariances = v.as_bool("store_covariances", store_covariances)
     if steady_tol is not None:
         steady_tol = v.as_float("steady_tol", steady_tol, nonnegative=True)
-    run = _filter_group_numba if resolve_engine(engine) == "numba" else _filter_group
+    return filter_system(
+        system_of(rnn), ys, xs, batched, rnn=rnn, store=store_covariances, tol=steady_tol, engine=engine
+    )
+
+
+def filter_system(
+    sys: System,
+    ys: np.ndarray,
+    xs: np.ndarray,
+    batched: bool,
+    *,
+    rnn: Any,
+    store: bool,
+    tol: float | None,
+    engine: str,
+) -> FilterResult:
+    """The filter of a :class:`System` on validated data ``ys`` (B, T, m) and ``xs`` (B, T, p)."""
+    fns = recursions(engine)
     group, first = patterns(ys)
-    runs = [run(rnn, ys[group == g], xs[group == g], store_covariances, steady_tol) for g in range(len(first))]
-    return _assemble(rnn, runs, group, batched, store_covariances)
+    C, E = sys.drives(xs)
+    paths, runs = [], []
+    for g, i in enumerate(first):
+        sel = group == g
+        path = covariance_path(sys, fns, (~np.isnan(ys[i])).astype(float), tol)
+        paths.append(path)
+        Cg = C[sel] if C.shape[0] > 1 else C
+        Eg = E[sel] if E.shape[0] > 1 else E
+        runs.append(_filter_group(sys, fns, path, np.ascontiguousarray(ys[sel]), Cg, Eg))
+    return _assemble(rnn, sys, paths, runs, group, batched, store)
 
 
 def _assemble(
-    rnn: LinearRNN, runs: list[dict[str, Any]], group: np.ndarray, batched: bool, store: bool
+    rnn: Any,
+    sys: System,
+    paths: list[CovariancePath],
+    runs: list[dict[str, np.ndarray]],
+    group: np.ndarray,
+    batched: bool,
+    store: bool,
 ) -> FilterResult:
     """Put per-group results back in the caller's sequence order and layout.
 
@@ -354,18 +370,21 @@ def _assemble(
             out[group == g] = r[key]
         return out if batched else out[0]
 
+    covs = [_covariances(sys, path) for path in paths] if store else None
+
     def shared(key: str) -> np.ndarray | None:
-        if not store:
+        if covs is None:
             return None
         if not batched:
-            return runs[0][key]
-        if len(runs) == 1:
-            return np.broadcast_to(runs[0][key], (nb,) + runs[0][key].shape)
-        return np.stack([runs[g][key] for g in group])
+            return covs[0][key]
+        if len(covs) == 1:
+            return np.broadcast_to(covs[0][key], (nb,) + covs[0][key].shape)
+        return np.stack([covs[g][key] for g in group])
 
-    loglik = per_sequence("terms").sum(axis=-1)
-    n_obs = np.array([runs[g]["n_obs"] for g in group])
-    pf_last = np.stack([runs[g]["Pf_last"] for g in group])
+    terms = per_sequence("terms")
+    loglik = terms.sum(axis=-1)
+    n_obs = np.array([int(paths[g].obs.sum()) for g in group])
+    pf_last = np.stack([paths[g].Pf[paths[g].node[-1]] for g in group])
     return FilterResult(
         rnn=rnn,
         predicted_means=per_sequence("mp"),
@@ -376,7 +395,25 @@ def _assemble(
         innovation_covs=shared("S"),
         gains=shared("K"),
         loglik=loglik if batched else float(loglik),
-        loglik_terms=per_sequence("terms"),
+        loglik_terms=terms,
         n_observed=n_obs if batched else int(n_obs[0]),
         final_filtered_cov=pf_last if batched else pf_last[0],
+        system=sys,
+        paths=tuple(paths),
+        groups=group,
     )
+
+
+def _covariances(sys: System, path: CovariancePath) -> dict[str, np.ndarray]:
+    """Per-step covariances and gains of one path, materialised from its table rows."""
+    node = path.node
+    rows = path.Pp
+    if sys.V.shape[0] == 1 and sys.R.shape[0] == 1:
+        S_rows = np.einsum("ij,rjk,lk->ril", sys.V[0], rows, sys.V[0]) + sys.R[0]
+        S = S_rows[node]
+    else:
+        Pp = rows[node]
+        S = np.einsum("tij,tjk,tlk->til", sys.V, Pp, sys.V) + sys.R
+    # K = (L^{-T} X)^T: the gain of the masked update (zero columns where outputs are missing)
+    K_rows = np.swapaxes(np.linalg.solve(np.swapaxes(path.L, -1, -2), path.X), -1, -2)
+    return dict(Pp=path.Pp[node], Pf=path.Pf[node], S=0.5 * (S + np.swapaxes(S, -1, -2)), K=K_rows[node])

@@ -12,7 +12,6 @@ from .._linalg import solve_dare, solve_stein
 from ..exceptions import IllConditionedError, NotDetectableError, NotStabilizableError, NumericalError
 from ..linear import LinearRNN
 from ..structure import pbh_test
-from .smoother import smoother_gain
 
 __all__ = ["SteadyState", "steady_state"]
 
@@ -176,7 +175,7 @@ def steady_state(rnn: LinearRNN) -> SteadyState:
         raise NumericalError(f"the DARE solution is not stabilising (spectral radius of (I - K V) W = {rho_f:.6g})")
     if cond["predicted_cov"] > STEADY_MAX_COND:
         # P nearly singular: J = Pf W^T P^{-1} is then determined only through a pseudo-inverse.
-        J = smoother_gain(Pf, W, P)
+        J = (np.linalg.pinv(P, hermitian=True) @ W @ Pf).T
     else:
         J = scipy.linalg.solve(P, W @ Pf, assume_a="pos").T
     rho_s = float(np.max(np.abs(np.linalg.eigvals(J))))
