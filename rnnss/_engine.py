@@ -1,10 +1,11 @@
-"""numba availability, the engine choice, and the dense kernels that one recursion source runs on (compiled or NumPy)."""
+"""numba availability, the engine choice, and the dense kernels one recursion source runs on (compiled or NumPy)."""
 
 from __future__ import annotations
 
 import math
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.linalg

@@ -200,7 +200,8 @@ def filter_means(W, V, obs, first_predicted, has_s, h0, C, E, ys, node, L, X, Y,
     """Phase 2 of the filter: means, innovations and log-likelihood terms of ``B`` sequences.
 
     ``C`` (B, T, n) holds ``U x_t + b``, ``E`` (B, T, m) ``D x_t + d`` (either may be (1, 1, .) when
-    constant), ``ys`` (B, T, m) the outputs (any value where missing); the covariance factors come from :func:`filter_covariances` of their pattern.
+    constant), ``ys`` (B, T, m) the outputs (any value where missing); the covariance factors are the rows
+    ``node[t]`` of the tables of :func:`filter_covariances`.
     """
     nb, T, m = ys.shape
     n = W.shape[1]
