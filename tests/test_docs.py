@@ -1,5 +1,7 @@
-"""The documentation site: builds offline without warnings and renders its formulas with no network."""
+"""The documentation site: builds offline without warnings, renders its formulas with no network, links every
+guide page into an API reference that documents each public name exactly once."""
 
+import collections
 import html
 import pathlib
 import re
@@ -9,10 +11,13 @@ import sys
 
 import pytest
 
+import rnnss
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 # Guide pages: every page of the site except the example gallery and the API reference itself.
 GUIDE_PAGES = sorted(p.stem for p in DOCS.glob("*.md") if p.stem not in {"api", "examples"})
+PUBLIC = set(rnnss.__all__)
 # Headless Chromium with every road to the network closed: names resolve nowhere and any proxied request
 # goes to a dead port, so what renders comes from the files of the site alone.
 CHROMIUM_FLAGS = [
@@ -55,6 +60,20 @@ def _visible_text(dom: str) -> str:
     for tag in ("script", "style", "pre", "code", "mjx-assistive-mml"):
         dom = re.sub(rf"<{tag}\b.*?</{tag}>", " ", dom, flags=re.S)
     return html.unescape(re.sub(r"<[^>]+>", " ", dom))
+
+
+def _inline_code_outside_roles(markdown: str) -> list[str]:
+    """Inline code spans of a MyST page that are not the target of a role, fenced blocks and math excluded."""
+    text = re.sub(r"^(```|~~~).*?^\1", "", markdown, flags=re.S | re.M)
+    text = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
+    text = re.sub(r"\{[\w:-]+\}`[^`]*`", "", text)
+    return re.findall(r"`([^`\n]+)`", text)
+
+
+def _names_public_api(span: str) -> bool:
+    """True for `rnnss.anything` and for code that starts with a public name (`mse_ratio(rnn)`, `LinearRNN`)."""
+    head = re.match(r"[A-Za-z_]\w*", span)
+    return span.startswith("rnnss.") or (head is not None and head[0] in PUBLIC)
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +146,61 @@ def test_the_browser_really_has_no_network(tmp_path):
     )
     dom = _browse(page, tmp_path / "profile", "--dump-dom")
     assert "<body>" in dom and "mjx-container" not in dom and "\\(x^2\\)" in dom
+
+
+@pytest.mark.slow
+def test_every_guide_page_links_into_the_api_reference(site):
+    """Each guide page holds API cross-references, and every role it writes resolves.
+
+    (Docstrings in the API page may still name targets outside rnnss, such as ``ValueError``, which an offline
+    build has no inventory for; unresolved references to rnnss names fail the build itself, see docs/conf.py.)
+    """
+    link = re.compile(r'<a class="reference internal" href="api\.html#(rnnss\.[\w.]+)"[^>]*><code class="xref py')
+    for page in GUIDE_PAGES:
+        targets = set(link.findall((site / f"{page}.html").read_text()))
+        assert len(targets) >= 3, f"{page}.html links to {sorted(targets)} only"
+    for page in GUIDE_PAGES:
+        text = (site / f"{page}.html").read_text()
+        # A resolved role is <a ...><code class="xref ...">; an unresolved one is the bare <code class="xref ...">.
+        unresolved = re.findall(r'(?<!">)<code class="xref py[^"]*"[^>]*><span class="pre">([^<]*)', text)
+        assert not unresolved, f"{page}.html: unresolved references {unresolved}"
+
+
+@pytest.mark.slow
+def test_api_reference_documents_each_public_name_once_as_rnnss_name(site):
+    """Each name of rnnss.__all__ has exactly one entry, rnnss.<name>, and none under a module path."""
+    ids = re.findall(r'<dt class="sig sig-object py" id="([^"]+)"', (site / "api.html").read_text())
+    top = collections.Counter(i.split(".")[1] for i in ids if i.count(".") == 1 and i.startswith("rnnss."))
+    assert set(top) == PUBLIC, (sorted(PUBLIC - set(top)), sorted(set(top) - PUBLIC))
+    assert max(top.values()) == 1
+    under_modules = [i for i in ids if i.count(".") >= 2 and i.split(".")[-1] in PUBLIC and i.split(".")[1].islower()]
+    assert not under_modules, under_modules
+
+
+def test_api_page_lists_each_public_name_once():
+    """docs/api.md has one autodoc entry per name of rnnss.__all__, in the rnnss namespace (fast check)."""
+    text = (DOCS / "api.md").read_text()
+    entries = collections.Counter()
+    module = None
+    for line in text.splitlines():
+        if m := re.match(r"\.\. (?:currentmodule|automodule):: ([\w.]+)", line):
+            module = m.group(1)
+        elif m := re.match(r"\.\. auto(?:function|class|exception|data):: (\w+)", line):
+            entries[f"{module}.{m.group(1)}"] += 1
+    documented = {name.split(".", 1)[1] for name in entries if name.startswith("rnnss.") and name.count(".") == 1}
+    missing = sorted(PUBLIC - documented)
+    home = {name: getattr(rnnss, name).__module__ for name in missing}
+    assert not missing, f"add to docs/api.md (section of the module): {home}"
+    assert documented == PUBLIC, sorted(documented - PUBLIC)
+    assert max(entries.values()) == 1, [name for name, k in entries.items() if k > 1]
+
+
+@pytest.mark.parametrize("page", GUIDE_PAGES)
+def test_guide_pages_name_the_api_through_roles(page):
+    """A public name quoted in a guide page's prose (`rnnss.x`, `x(...)`) is a cross-reference role instead."""
+    spans = _inline_code_outside_roles((DOCS / f"{page}.md").read_text())
+    quoted = [s for s in spans if _names_public_api(s)]
+    assert not quoted, f"{page}.md quotes API names as plain code, use {{func}}/{{class}} roles: {quoted}"
 
 
 def test_every_example_is_shown_in_the_docs_with_its_figures():
