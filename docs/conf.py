@@ -42,8 +42,8 @@ nitpick_ignore_regex = [(r"py:.*", r"(?!rnnss\.).*")]
 # Stale paths in rnnss/hmm/rnn.py docstrings (the cells moved to rnnss.hmm.cells; they are rnnss.OneHotSoftmaxCell
 # and rnnss.BeliefCell): remove these two lines once those docstrings name the public path.
 nitpick_ignore = [("py:class", "rnnss.cells.OneHotSoftmaxCell"), ("py:class", "rnnss.cells.BeliefCell")]
-# Shape tokens in numpydoc types ("(T, n)") become cross-reference candidates; attributes named T make
-# them ambiguous, which is harmless.
+# Words of numpydoc types ("array_like, shape (T, n)") become fuzzy cross-reference candidates; those that are
+# not rnnss names are unlinked before resolution (see _unlink_type_words), and the rest are not ambiguous.
 suppress_warnings = ["myst.header", "ref.python"]
 
 
@@ -86,5 +86,27 @@ def _resolve_by_public_name(app, env, node, contnode):
     return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], target, node, contnode)
 
 
+def _unlink_type_words(app, doctree):
+    """Plain text for the words of docstring types that are not rnnss names (Sphinx doctree-read).
+
+    Sphinx links every word of a parameter's type by a fuzzy search over all documented objects, so "shape" in
+    "shape (n, n)" would link to some record's ``shape`` attribute and "T" to a matrix transpose. Only a type
+    word naming a public rnnss object (``LinearRNN``) or written with its path (``rnnss.X``) stays a link.
+    """
+    from sphinx.addnodes import pending_xref
+
+    import rnnss
+
+    public = set(rnnss.__all__)
+    for node in list(doctree.findall(pending_xref)):
+        if node.get("refdomain") != "py" or not node.get("refspecific"):
+            continue
+        target = node.get("reftarget", "").lstrip(".~")
+        if target.startswith("rnnss.") or target in public:
+            continue
+        node.replace_self(node.children)
+
+
 def setup(app):
     app.connect("missing-reference", _resolve_by_public_name)
+    app.connect("doctree-read", _unlink_type_words)

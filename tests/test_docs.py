@@ -36,19 +36,18 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def _chromium():
+@pytest.fixture(scope="module")
+def chromium():
+    """The Chromium executable; the browser tests skip, before building anything, when there is none."""
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
         path = shutil.which(name)
         if path:
             return path
-    return None
+    pytest.skip("no Chromium installed (apt-get install chromium): cannot show that formulas render offline")
 
 
-def _browse(page: pathlib.Path, profile: pathlib.Path, *args: str) -> str:
-    """Load ``page`` by file:// URL in offline headless Chromium; return its stdout."""
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("no Chromium installed (apt-get install chromium): cannot show that formulas render offline")
+def _browse(exe: str, page: pathlib.Path, profile: pathlib.Path, *args: str) -> str:
+    """Load ``page`` by file:// URL in offline headless Chromium ``exe``; return its stdout (the DOM if asked)."""
     cmd = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, page.resolve().as_uri()]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
@@ -121,13 +120,13 @@ def test_site_references_no_remote_script_style_or_font(site):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page", ["theory", "varma"])  # inline math; display math with amsmath environments
-def test_formulas_render_in_a_headless_browser_with_no_network(site, page, tmp_path):
+def test_formulas_render_in_a_headless_browser_with_no_network(chromium, site, page, tmp_path):
     """MathJax typesets every formula of the page offline: one mjx-container per math node, no TeX left."""
     source = (site / f"{page}.html").read_text()
     n_math = len(re.findall(r'<(?:span|div) class="math[" ]', source))
     assert n_math >= 5, f"{page}.html has {n_math} formulas: pick a page with math"
     shot = tmp_path / f"{page}.png"
-    dom = _browse(site / f"{page}.html", tmp_path / "profile", "--dump-dom", f"--screenshot={shot}")
+    dom = _browse(chromium, site / f"{page}.html", tmp_path / "profile", "--dump-dom", f"--screenshot={shot}")
     assert len(re.findall(r"<mjx-container\b", dom)) == n_math, "not every formula was typeset"
     assert "<mjx-merror" not in dom, "MathJax reported a TeX error"
     text = _visible_text(dom)
@@ -137,14 +136,14 @@ def test_formulas_render_in_a_headless_browser_with_no_network(site, page, tmp_p
 
 
 @pytest.mark.slow
-def test_the_browser_really_has_no_network(tmp_path):
+def test_the_browser_really_has_no_network(chromium, tmp_path):
     """Control for the test above: the same browser cannot load MathJax from its CDN, so nothing typesets."""
     page = tmp_path / "cdn.html"
     page.write_text(
         "<html><body><p>\\(x^2\\)</p>"
         '<script defer src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script></body></html>'
     )
-    dom = _browse(page, tmp_path / "profile", "--dump-dom")
+    dom = _browse(chromium, page, tmp_path / "profile", "--dump-dom")
     assert "<body>" in dom and "mjx-container" not in dom and "\\(x^2\\)" in dom
 
 
