@@ -27,9 +27,9 @@ __all__ = ["default_model", "demo_report", "write_demo"]
 def default_model() -> LinearRNN:
     r"""The demo network: a damped oscillator feeding a slow leaky integrator, sampled at 50 Hz.
 
-    ``n = 3`` hidden units, ``p = 1`` input, ``m = 2`` noisy outputs, ``dt = 0.02`` s (the seeds'
+    ``n = 3`` hidden units, ``p = 1`` input, ``m = 2`` noisy outputs, ``dt = 0.02`` s (a 50 Hz
     sampling interval). Units 1-2 rotate by 22.5 degrees per step with modulus 0.9 (a resonator,
-    the seeds' ``alpha A`` with ``A`` a rotation); unit 3 integrates unit 1 with leak 0.98, a one-way
+    ``W = alpha A`` with ``A`` a rotation); unit 3 integrates unit 1 with leak 0.98, a one-way
     coupling that makes ``W`` non-normal (transient growth although every mode decays).
 
     Returns

@@ -22,7 +22,7 @@ def euler_max_step(J: ArrayLike) -> float:
 
     For an eigenvalue ``lambda = a + i omega`` of ``J`` with ``a < 0``, ``|1 + dt lambda| < 1`` iff
     ``dt < -2 a / |lambda|^2``; the bound is the minimum over eigenvalues. Past it the discrete RNN
-    explodes although the continuous system decays: the seeds' picture of exploding gradients as an
+    explodes although the continuous system decays: exploding gradients pictured as an
     unstable Euler step.
 
     Parameters

@@ -460,7 +460,7 @@ def unroll(
 
     .. math:: h_T = \sum_{i=0}^{T-1} W^i (U x_{T-i} + b) + W^T h_0
 
-    This is the seeds' "weighted sum of all past inputs"; it equals the recursion in exact
+    This is the state as a "weighted sum of all past inputs"; it equals the recursion in exact
     arithmetic and is useful to see which power of ``W`` weighs each input.
 
     Parameters
@@ -652,7 +652,7 @@ def transient_growth(rnn: LinearRNN, steps: int | None = None) -> TransientGrowt
     """Transient amplification ``||W^k||_2`` over ``k`` steps.
 
     A stable but non-normal ``W`` (spectral radius < 1 but ``||W||_2 > 1``) amplifies some states for a
-    while before they decay: eigenvalues alone hide this, the seeds' reason to look at the spectral norm.
+    while before they decay: eigenvalues alone hide this, which is why gradient analyses look at the spectral norm.
 
     Parameters
     ----------

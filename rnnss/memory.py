@@ -44,7 +44,7 @@ class GradientFlow:
     norms : ndarray, shape (T + 1,)
         ``||d s_T / d s_{T-k}||_2``: how much of a gradient at ``T`` reaches ``k`` steps back.
     stepwise_bound : ndarray, shape (T + 1,)
-        ``prod ||J_j||_2`` over the same ``k`` factors, the seeds' submultiplicative bound.
+        ``prod ||J_j||_2`` over the same ``k`` factors, the submultiplicative bound.
     uniform_bound : ndarray, shape (T + 1,) or None
         ``c^k`` with ``c = cell.jacobian_bound`` (Elman: ``|phi'|_inf ||W||_2``); None when the cell has no
         such bound (gated cells, custom activations).

@@ -353,7 +353,7 @@ def mse_ratio_sweep(
 ) -> MSESweep:
     """Sweep the smoother/filter MSE ratio against signal-to-noise (Q/R) and against ``|lambda|``.
 
-    The seeds' claim "the ratio is <= 1 and the reduction depends on the process", made visible: for each
+    The estimation-theory result "the ratio is <= 1 and the reduction depends on the process", made visible: for each
     noise ratio ``s`` and radius ``r`` the model is ``replace(rnn, W = r W / rho(W), Q = s Q_ref)``.
 
     Parameters

@@ -350,7 +350,7 @@ def plot_mse_ratio_sweep(sweep: Any, *, ax: Any = None) -> Any:
     Returns
     -------
     matplotlib.figure.Figure
-        The seeds' "ratio <= 1, reduction depends on the process" as curves.
+        The result "ratio <= 1, reduction depends on the process" as curves.
     """
     fig, ax = _new_axes(ax, figsize=(6, 3.6))
     for j, r in enumerate(sweep.radius):

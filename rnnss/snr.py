@@ -93,7 +93,7 @@ def snr_gain(rnn: LinearRNN, signal: Any, noise: Any, *, target: str = "output",
 
     all covariances from :func:`response_covariance`. For a sinusoid of frequency ``omega_0`` in white
     noise of variance ``s`` on a single input the gain is ``|H(e^{i omega_0})|^2 / ||H||_2^2``: the
-    peak gain over the mean gain, ``2 pi`` over the equivalent noise bandwidth -- the seeds' matched
+    peak gain over the mean gain, ``2 pi`` over the equivalent noise bandwidth -- how well the RNN acts as a matched
     filter in one number.
 
     Parameters
@@ -350,7 +350,7 @@ def resonator(
     R: Any = None,
     dt: float = 1.0,
 ) -> LinearRNN:
-    r"""A two-unit resonator tuned to ``omega0``: the seeds' ``h_t = (alpha A) h_{t-1} + alpha x_t``.
+    r"""A two-unit resonator tuned to ``omega0``: the recurrence ``h_t = (alpha A) h_{t-1} + alpha x_t``.
 
     ``A`` is the rotation by ``omega0``, so ``W = alpha A`` has the poles ``alpha e^{+-i omega0}``: the
     hidden state is a damped oscillation that a sinusoid at ``omega0`` keeps driving in phase. The

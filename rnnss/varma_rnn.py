@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["rnn_to_varma", "autocovariances", "innovation_responses", "varma_loglik"]
 
-# A read-out V whose condition number exceeds this is not inverted for the seed's VAR(1) elimination;
+# A read-out V whose condition number exceeds this is not inverted for the VAR(1) elimination of the state;
 # the general innovations route is used instead (it needs no inverse of V).
 _VAR1_MAX_COND = 1e10
 
@@ -45,7 +45,7 @@ def _innovations(rnn: LinearRNN) -> _Innovations:
 def rnn_to_varma(rnn: LinearRNN) -> VARMA:
     r"""The VARMA model with exactly the same distribution of outputs as a stationary linear RNN.
 
-    **No observation noise, square invertible read-out** (``R = 0``, ``m = n``): the seeds' elimination of
+    **No observation noise, square invertible read-out** (``R = 0``, ``m = n``): eliminating
     the hidden state, ``h_t = V^{-1} (y_t - d)``, gives the VAR(1)
 
     .. math:: y_t = V W V^{-1} y_{t-1} + (I - V W V^{-1}) d + V b + V U x_t + V \eta_t,

@@ -171,7 +171,7 @@ class _AffineCell(Cell):
     def jacobian_bound(self) -> float | None:
         """``(1 - alpha) + alpha sup|phi'| ||W||_2``, bounding ``||d s_t / d s_{t-1}||_2`` everywhere.
 
-        Elman cells have ``alpha = 1``: the seeds' ``|phi'|_inf ||W||_2``. None for a custom activation
+        Elman cells have ``alpha = 1``: the usual bound ``|phi'|_inf ||W||_2``. None for a custom activation
         (its ``sup |phi'|`` is unknown).
         """
         sup = self._act.sup_derivative
@@ -206,7 +206,7 @@ class _AffineCell(Cell):
 class ElmanCell(_AffineCell):
     r"""The Elman ("vanilla") recurrent cell ``h_t = phi(W h_{t-1} + U x_t + b)``.
 
-    The seeds' :math:`W_{hh}` (or :math:`W_h`) is ``W``, :math:`W_{xh}` (or :math:`W_x`) is ``U``.
+    The usual :math:`W_{hh}` (or :math:`W_h`) is ``W``, :math:`W_{xh}` (or :math:`W_x`) is ``U``.
     With ``activation="identity"`` the cell is the noiseless linear RNN (control's ``A, B``).
 
     Parameters

@@ -26,7 +26,7 @@ class GRUCell(Cell):
         \tilde h_t &= \tanh(W_c (r_t \odot h_{t-1}) + U_c x_t + b_c), \\
         h_t &= (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t .
 
-    This is the seeds' convention (``z_t`` near 0 keeps the old state; ``1 - z_t`` plays the LSTM forget
+    This is the update-gate convention (``z_t`` near 0 keeps the old state; ``1 - z_t`` plays the LSTM forget
     gate) and Cho et al.'s original candidate, with the reset gate applied *before* ``W_c``. PyTorch's
     ``nn.GRU`` instead applies it after (``r * (W_c h + b_hc)``) and swaps the roles of ``z`` and ``1 - z``.
 

@@ -53,7 +53,7 @@ class LeakyCell(_AffineCell):
     --------
     >>> from rnnss import LeakyCell
     >>> cell = LeakyCell(W=[[0.0]], alpha=0.05)
-    >>> round(cell.leak_time_constant(dt=0.02), 2)  # the seeds' f = 0.95 at 50 Hz
+    >>> round(cell.leak_time_constant(dt=0.02), 2)  # f = 0.95 per step at 50 Hz
     0.39
     """
 

@@ -34,7 +34,7 @@ class OneHotSoftmaxCell(Cell):
 
     where ``c`` is ``init_logits``. Because ``h_{t-1} = e_i`` selects column ``i``, the cell is exactly the
     HMM with ``A[i, :] = softmax(W[:, i])``, ``B[i, :] = softmax(V[:, i])``, ``pi = softmax(c)``; the
-    seeds' construction is ``W = (ln A)^T`` (the seeds call this matrix ``U``; here it is ``W`` as in
+    logarithmic construction is ``W = (ln A)^T`` (often written ``U``; here it is ``W`` as in
     every rnnss cell), ``V = (ln B)^T``, ``c = ln pi`` (:func:`rnnss.hmm_to_rnn`). A logit ``-inf`` is a
     probability exactly zero.
 

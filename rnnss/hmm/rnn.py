@@ -18,7 +18,7 @@ __all__ = ["BeliefRNN", "BeliefRun", "hmm_to_rnn", "rnn_to_hmm", "belief_rnn", "
 
 
 def hmm_to_rnn(hmm: HMM) -> OneHotSoftmaxCell:
-    r"""The one-hot softmax RNN that is this HMM: the seeds' logarithmic mapping.
+    r"""The one-hot softmax RNN that is this HMM, by the logarithmic mapping.
 
     .. math:: W = (\ln A)^\top, \qquad V = (\ln B)^\top, \qquad c = \ln \pi ,
 
