@@ -485,6 +485,84 @@ def test_seed_numbers_adding_problem_rnn_versus_lstm():
     assert flow_lstm.norms[499] / flow_rnn.norms[499] > 1e20  # "many orders of magnitude"
 
 
+# -- bidirectional gradient paths --------------------------------------------------------------------
+
+
+def test_bidirectional_gradient_flow_linear_closed_form(rng):
+    """Linear cells: d h->_t / d x_s = W_f^(t-s) U_f, d h<-_t / d x_s = W_b^(s-t) U_b, and the read-out stacks both."""
+    Wf, Wb = 0.7 * random_orthogonal(3, rng=1), np.array([[0.6, 0.4], [0.0, -0.5]])
+    Uf, Ub = rng.standard_normal((3, 2)), rng.standard_normal((2, 2))
+    bi = rnnss.Bidirectional(ElmanCell(Wf, Uf, activation="identity"), ElmanCell(Wb, Ub, activation="identity"))
+    T = 7
+    flow = rnnss.bidirectional_gradient_flow(bi, rng.standard_normal((T, 2)))
+    mp = np.linalg.matrix_power
+    for t in range(T):
+        for s in range(T):
+            f = mp(Wf, t - s) @ Uf if s <= t else np.zeros((3, 2))
+            b = mp(Wb, s - t) @ Ub if s >= t else np.zeros((2, 2))
+            assert flow.forward[t, s] == pytest.approx(np.linalg.norm(f, 2), rel=1e-12, abs=1e-15)
+            assert flow.backward[t, s] == pytest.approx(np.linalg.norm(b, 2), rel=1e-12, abs=1e-15)
+            assert flow.combined[t, s] == pytest.approx(np.linalg.norm(np.vstack([f, b]), 2), rel=1e-12)
+    for s in range(T):
+        ref = np.vstack([mp(Wf, T - 1 - s) @ Uf, mp(Wb, s) @ Ub])
+        assert flow.endpoints[s] == pytest.approx(np.linalg.norm(ref, 2), rel=1e-12)
+    np.testing.assert_array_equal(flow.path_length, [0, 1, 2, 3, 2, 1, 0])
+    assert flow.states.shape == (T, 5)
+
+
+def test_bidirectional_gradient_flow_against_finite_differences(rng):
+    """GRU forward, LSTM backward: every Jacobian block d out_t / d x_s by central differences of bidirectional_scan."""
+    bi = rnnss.Bidirectional(random_cell("gru", 3, 2, gain=1.5, rng=3), random_cell("lstm", 2, 2, gain=1.5, rng=4))
+    T, eps = 6, 1e-6
+    x = rng.standard_normal((T, 2))
+    h0b = rng.standard_normal(4)
+    flow = rnnss.bidirectional_gradient_flow(bi, x, h0_backward=h0b)
+    D = np.empty((T, 5, T, 2))  # d out[t] / d x[s, j]
+    for s in range(T):
+        for j in range(2):
+            e = np.zeros((T, 2))
+            e[s, j] = eps
+            plus = rnnss.bidirectional_scan(bi, x + e, h0_backward=h0b)
+            minus = rnnss.bidirectional_scan(bi, x - e, h0_backward=h0b)
+            D[:, :, s, j] = (plus - minus) / (2 * eps)
+    for t in range(T):
+        for s in range(T):
+            assert flow.forward[t, s] == pytest.approx(np.linalg.norm(D[t, :3, s], 2), rel=1e-7, abs=1e-9)
+            assert flow.backward[t, s] == pytest.approx(np.linalg.norm(D[t, 3:, s], 2), rel=1e-7, abs=1e-9)
+            assert flow.combined[t, s] == pytest.approx(np.linalg.norm(D[t, :, s], 2), rel=1e-7, abs=1e-9)
+    ends = [np.linalg.norm(np.vstack([D[T - 1, :3, s], D[0, 3:, s]]), 2) for s in range(T)]
+    np.testing.assert_allclose(flow.endpoints, ends, rtol=1e-7)
+    np.testing.assert_allclose(flow.states, rnnss.bidirectional_scan(bi, x, h0_backward=h0b, full_state=True))
+
+
+def test_bidirectional_short_path_halves_the_longest_chain():
+    """Scalar contracting cells, rho = 0.9, T = 100: a forward read-out reaches x_1 through 0.9^99 = 3e-5, the
+    bidirectional read-out reaches every input through at most 0.9^49 (closed form sqrt(0.9^(2(T-1-s)) + 0.9^(2s)))."""
+    cell = ElmanCell(W=[[0.9]], U=[[1.0]], activation="identity")
+    T = 100
+    flow = rnnss.bidirectional_gradient_flow(rnnss.Bidirectional(cell, cell), np.zeros(T))
+    s = np.arange(T)
+    np.testing.assert_allclose(flow.endpoints, np.sqrt(0.9 ** (2 * (T - 1 - s)) + 0.9 ** (2 * s)), rtol=1e-12)
+    assert flow.forward_endpoint[0] == pytest.approx(0.9**99, rel=1e-12)
+    assert flow.endpoints.min() >= 0.9**49 and flow.path_length.max() == 49
+    np.testing.assert_allclose(flow.backward_endpoint, 0.9**s, rtol=1e-12)
+    assert "longest path 49 steps instead of 99" in repr(flow)
+
+
+def test_bidirectional_gradient_flow_errors():
+    cell = random_cell("elman", 2, 1, rng=0)
+    bi = rnnss.Bidirectional(cell, cell)
+    with pytest.raises(TypeError, match="bi must be an rnnss.Bidirectional; got ElmanCell"):
+        rnnss.bidirectional_gradient_flow(cell, np.zeros(3))
+    with pytest.raises(DimensionError, match=r"x must be one sequence"):
+        rnnss.bidirectional_gradient_flow(bi, np.zeros((2, 3, 1)))
+    with pytest.raises(ValueError, match="bi must take inputs"):
+        no_input = random_cell("elman", 2, 0, rng=0)
+        rnnss.bidirectional_gradient_flow(rnnss.Bidirectional(no_input, no_input), np.zeros((3, 0)))
+    with pytest.raises(DimensionError, match=r"h0_backward must have shape \(2,\)"):
+        rnnss.bidirectional_gradient_flow(bi, np.zeros(3), h0_backward=np.zeros(3))
+
+
 def test_clip_by_norm_global_norm():
     """Reference: g * min(1, c / ||g||) with ||g|| over all arrays (PyTorch's clip_grad_norm_ semantics)."""
     gW, gb = np.array([[3.0, 0.0], [0.0, 4.0]]), np.array([12.0])
