@@ -5,8 +5,10 @@
 
 from . import (
     cells,
+    continuous,
     discretize,
     dynamics,
+    embedding,
     exceptions,
     fit,
     frequency,
@@ -24,12 +26,15 @@ from . import (
     spectra,
     steering,
     structure,
+    systems,
     varma,
     varma_rnn,
 )
 from .cells import *  # noqa: F403
+from .continuous import *  # noqa: F403
 from .discretize import *  # noqa: F403
 from .dynamics import *  # noqa: F403
+from .embedding import *  # noqa: F403
 from .exceptions import *  # noqa: F403
 from .fit import *  # noqa: F403
 from .frequency import *  # noqa: F403
@@ -46,6 +51,7 @@ from .snr import *  # noqa: F403
 from .spectra import *  # noqa: F403
 from .steering import *  # noqa: F403
 from .structure import *  # noqa: F403
+from .systems import *  # noqa: F403
 from .varma import *  # noqa: F403
 from .varma_rnn import *  # noqa: F403
 
@@ -68,6 +74,9 @@ _MODULES = (
     snr,
     cells,
     dynamics,
+    continuous,
+    systems,
+    embedding,
     memory,
     hmm,
     nonlinear_filters,

@@ -576,11 +576,14 @@ def random_frame(dim: int, k: int, rng: Any) -> np.ndarray:
 
 
 def qr_step(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``Q, log|diag R|`` of ``M = Q R`` with ``diag R >= 0`` (``-inf`` where a column is annihilated)."""
+    """``Q, log|diag R|`` of ``M = Q R`` with ``diag R >= 0`` (``-inf`` where a column is annihilated).
+
+    ``M`` may be a stack ``(..., S, k)``; the logs then have shape ``(..., k)``.
+    """
     Q, R = np.linalg.qr(M)
-    diag = np.diag(R)
+    diag = np.diagonal(R, axis1=-2, axis2=-1)
     # Flip signs so diag(R) >= 0: Q then varies continuously and ln|R_ii| is the stretch of direction i.
-    Q = Q * np.where(diag < 0, -1.0, 1.0)
+    Q = Q * np.where(diag < 0, -1.0, 1.0)[..., None, :]
     with np.errstate(divide="ignore"):
         return Q, np.log(np.abs(diag))
 
