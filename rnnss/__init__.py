@@ -5,6 +5,7 @@
 
 from . import (
     cells,
+    certificates,
     continuous,
     discretize,
     dynamics,
@@ -31,6 +32,7 @@ from . import (
     varma_rnn,
 )
 from .cells import *  # noqa: F403
+from .certificates import *  # noqa: F403
 from .continuous import *  # noqa: F403
 from .discretize import *  # noqa: F403
 from .dynamics import *  # noqa: F403
@@ -74,6 +76,7 @@ _MODULES = (
     snr,
     cells,
     dynamics,
+    certificates,
     continuous,
     systems,
     embedding,
