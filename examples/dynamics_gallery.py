@@ -76,7 +76,7 @@ def main(argv=None):
     print(f"\n3. Largest Lyapunov exponent of h = tanh(g W h), n = {n}, {T} steps")
     spectra = {}
     for g in (0.5, 0.9, 1.5, 3.0):
-        spec = lyapunov_exponents(ElmanCell(g * W0), steps=T, h0=h0, discard=T // 5, n_exponents=3)
+        spec = lyapunov_exponents(ElmanCell(g * W0), steps=T, h0=h0, discard=T // 5, n_exponents=3, rng=0)
         spectra[f"g = {g}"] = spec
         lam = spec.max_exponent
         regime = "chaotic" if lam > 0.01 else "contracting" if lam < -0.01 else "near the edge of chaos"

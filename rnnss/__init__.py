@@ -5,8 +5,11 @@
 
 from . import (
     cells,
+    certificates,
+    continuous,
     discretize,
     dynamics,
+    embedding,
     exceptions,
     fit,
     frequency,
@@ -25,13 +28,17 @@ from . import (
     spectra,
     steering,
     structure,
+    systems,
     varma,
     varma_rnn,
 )
 from ._version import __version__
 from .cells import *  # noqa: F403
+from .certificates import *  # noqa: F403
+from .continuous import *  # noqa: F403
 from .discretize import *  # noqa: F403
 from .dynamics import *  # noqa: F403
+from .embedding import *  # noqa: F403
 from .exceptions import *  # noqa: F403
 from .fit import *  # noqa: F403
 from .frequency import *  # noqa: F403
@@ -49,6 +56,7 @@ from .snr import *  # noqa: F403
 from .spectra import *  # noqa: F403
 from .steering import *  # noqa: F403
 from .structure import *  # noqa: F403
+from .systems import *  # noqa: F403
 from .varma import *  # noqa: F403
 from .varma_rnn import *  # noqa: F403
 
@@ -70,15 +78,17 @@ _MODULES = (
     snr,
     cells,
     dynamics,
+    certificates,
+    continuous,
+    systems,
+    embedding,
     memory,
     hmm,
     nonlinear_filters,
     io,
     exceptions,
 )
-_CELL_INTERNALS = {"numerical_jacobian", "ACTIVATIONS"}
-
-__all__ = [name for mod in _MODULES for name in mod.__all__ if name not in _CELL_INTERNALS]
+__all__ = [name for mod in _MODULES for name in mod.__all__]
 
 # Names of the previous release, kept working for one more with a DeprecationWarning (not in __all__).
 _DEPRECATED = {

@@ -182,7 +182,9 @@ def _dynamics(rnn: LinearRNN, out: Callable[[str], None]) -> None:
     )
     W0 = np.random.default_rng(1).standard_normal((30, 30)) / np.sqrt(30)
     lam = [
-        lyapunov_exponents(ElmanCell(g * W0), steps=1000, h0=np.full(30, 0.5), discard=200, n_exponents=1).max_exponent
+        lyapunov_exponents(
+            ElmanCell(g * W0), steps=1000, h0=np.full(30, 0.5), discard=200, n_exponents=1, rng=0
+        ).max_exponent
         for g in (0.5, 3.0)
     ]
     out(

@@ -521,18 +521,20 @@ def tanh_bifurcation(w: ArrayLike, b: ArrayLike) -> TanhBifurcation:
 
 @dataclass(frozen=True, repr=False)
 class LyapunovSpectrum:
-    """Lyapunov exponents of a cell along a trajectory (per step, natural log).
+    """Lyapunov exponents along a trajectory (natural log, per step of a cell or per unit time of a flow).
 
     Attributes
     ----------
     exponents : ndarray, shape (k,)
-        ``lambda_1 >= ... >= lambda_k`` (in the QR method's order, which is decreasing in the limit):
-        a perturbation along the ``i``-th direction grows like ``exp(lambda_i t)``. Negative
-        ``lambda_1``: contracting (vanishing gradients); positive: chaotic (exploding gradients).
+        ``lambda_1 >= ... >= lambda_k``, sorted: a perturbation along the ``i``-th Lyapunov direction grows
+        like ``exp(lambda_i t)``. Negative ``lambda_1``: contracting (vanishing gradients); positive:
+        chaotic (exploding gradients). ``-inf`` where a direction is annihilated (a dead ReLU unit, a
+        nilpotent block).
     history : ndarray, shape (T - discard, k)
-        Running estimates after each averaged step (converges like ``1 / t``).
+        Running estimates after each averaged step, each row sorted like ``exponents`` (converges like
+        ``1 / t``).
     steps : int
-        Number of steps averaged (``T - discard``).
+        Number of steps (or re-orthonormalisation intervals of a flow) averaged (``T - discard``).
     discard : int
         Transient steps skipped before averaging.
     final_state : ndarray, shape (S,)
@@ -558,6 +560,34 @@ class LyapunovSpectrum:
             )
 
 
+def random_frame(dim: int, k: int, rng: Any) -> np.ndarray:
+    """``k`` orthonormal columns in ``R^dim`` drawn from the Haar measure (QR of a Gaussian matrix).
+
+    The QR method needs a start with a component along every Lyapunov direction; the identity has none
+    when a coordinate axis is invariant (diagonal or triangular Jacobians, decoupled units), and then
+    reports the exponent of that axis instead of the largest. A Haar-random frame is generic with
+    probability one.
+    """
+    # Draw all dim columns and keep the first k: the QR of the first k columns of Z is the first k columns
+    # of the QR of Z, so the k leading exponents do not depend on how many are asked for (same rng).
+    Z = v.as_rng(rng).standard_normal((dim, dim))[:, :k]
+    Q, R = np.linalg.qr(Z)
+    return Q * np.where(np.diag(R) < 0, -1.0, 1.0)
+
+
+def qr_step(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``Q, log|diag R|`` of ``M = Q R`` with ``diag R >= 0`` (``-inf`` where a column is annihilated).
+
+    ``M`` may be a stack ``(..., S, k)``; the logs then have shape ``(..., k)``.
+    """
+    Q, R = np.linalg.qr(M)
+    diag = np.diagonal(R, axis1=-2, axis2=-1)
+    # Flip signs so diag(R) >= 0: Q then varies continuously and ln|R_ii| is the stretch of direction i.
+    Q = Q * np.where(diag < 0, -1.0, 1.0)[..., None, :]
+    with np.errstate(divide="ignore"):
+        return Q, np.log(np.abs(diag))
+
+
 def lyapunov_exponents(
     cell: Cell,
     x: ArrayLike | None = None,
@@ -566,15 +596,20 @@ def lyapunov_exponents(
     steps: int | None = None,
     discard: int = 0,
     n_exponents: int | None = None,
+    rng: Any = None,
 ) -> LyapunovSpectrum:
     r"""Lyapunov spectrum along a driven or autonomous trajectory, by the QR (Benettin) method.
 
-    With ``J_t = d s_t / d s_{t-1}`` along the trajectory, ``Q_t R_t = J_t Q_{t-1}`` (``Q_0 = I``) and
-    ``lambda_i = (1 / T') sum_t ln |(R_t)_{ii}|`` over the ``T' = T - discard`` steps after the transient.
-    The product of Jacobians is re-orthonormalised every step, so the smaller exponents survive
-    although ``prod J_t`` itself would collapse onto its leading direction. For a linear cell
-    (``J_t = W``) the exponents are ``ln |lambda_i(W)|``, and ``sum_i lambda_i = mean ln |det J_t|``
-    exactly at every ``T``.
+    With ``J_t = d s_t / d s_{t-1}`` along the trajectory, ``Q_t R_t = J_t Q_{t-1}`` from a random
+    orthonormal ``Q_0`` of ``k`` columns, and ``lambda_i = (1 / T') sum_t ln |(R_t)_{ii}|`` over the
+    ``T' = T - discard`` steps after the transient. The product of Jacobians is re-orthonormalised every
+    step, so the smaller exponents survive although ``prod J_t`` itself would collapse onto its leading
+    direction. The start is random because an identity start fails whenever a coordinate axis is
+    invariant: for ``W = diag(0.5, 1.2)`` the first column would stay on ``e_1`` and report ``ln 0.5``
+    instead of ``ln 1.2``. The estimates carry an ``O(1/T')`` error from the start's orientation; a
+    ``discard`` of a few times ``1 / (lambda_i - lambda_{i+1})`` steps aligns the frame first. For a linear
+    cell (``J_t = W``) the exponents tend to ``ln |lambda_i(W)|``; with ``k = S``,
+    ``sum_i lambda_i = mean ln |det J_t|`` exactly at every ``T``.
 
     Parameters
     ----------
@@ -589,12 +624,14 @@ def lyapunov_exponents(
     discard : int, default 0
         Transient steps run (and re-orthonormalised) but not averaged.
     n_exponents : int, optional
-        Compute only the ``k`` largest exponents (default all ``S``).
+        Compute only the ``k`` largest exponents (default all ``S``): the frame then has ``k`` columns.
+    rng : numpy.random.Generator or int, optional
+        Source of the random orthonormal start ``Q_0``.
 
     Returns
     -------
     LyapunovSpectrum
-        Exponents per step, running estimates and the final state.
+        Exponents per step (sorted, largest first), running estimates and the final state.
 
     Raises
     ------
@@ -611,10 +648,10 @@ def lyapunov_exponents(
     --------
     >>> from rnnss import ElmanCell
     >>> from rnnss import lyapunov_exponents
-    >>> cell = ElmanCell(W=[[0.5, 0.0], [0.0, 0.25]], activation="identity")
-    >>> spec = lyapunov_exponents(cell, steps=50, h0=[1.0, 1.0])
-    >>> spec.exponents.round(6)  # ln 0.5, ln 0.25
-    array([-0.693147, -1.386294])
+    >>> cell = ElmanCell(W=[[0.5, 0.0], [0.0, 1.2]], activation="identity")
+    >>> spec = lyapunov_exponents(cell, steps=100, discard=50, h0=[1.0, 1.0], rng=0)
+    >>> spec.exponents.round(6)  # ln 1.2, ln 0.5: the growing axis comes first
+    array([ 0.182322, -0.693147])
     """
     cell = v.check_instance(cell, Cell, "cell", "an rnnss cell (rnnss.cells.Cell)")
     xs = input_sequence(cell, x, steps)
@@ -627,18 +664,23 @@ def lyapunov_exponents(
     k = dim if n_exponents is None else v.as_int("n_exponents", n_exponents, minimum=1)
     if k > dim:
         raise ValueError(f"n_exponents must be <= the state size {dim}; got {k}")
-    Q = np.eye(dim)[:, :k]
+    Q = random_frame(dim, k, rng)
     total = np.zeros(k)
     history = np.empty((T - discard, k))
     for t in range(T):
         J = cell.jacobian(xs[t], s)
         s = checked_step(cell, xs[t], s, t)
-        Q, R = np.linalg.qr(J @ Q)
-        diag = np.diag(R)
-        # Flip signs so diag(R) > 0: Q then varies continuously and ln|R_ii| is the stretch of direction i.
-        Q = Q * np.where(diag < 0, -1.0, 1.0)
+        Q, logs = qr_step(J @ Q)
         if t >= discard:
-            with np.errstate(divide="ignore"):
-                total += np.log(np.abs(diag))  # -inf when a direction is annihilated (dead ReLU units)
+            total += logs
             history[t - discard] = total / (t - discard + 1)
-    return LyapunovSpectrum(total / (T - discard), history, T - discard, discard, s)
+    return spectrum(total / (T - discard), history, discard, s)
+
+
+def spectrum(exponents: np.ndarray, history: np.ndarray, discard: int, final_state: np.ndarray) -> LyapunovSpectrum:
+    """The record with exponents (and every row of the history) sorted in decreasing order.
+
+    In the limit the QR method delivers the exponents in decreasing order; over a finite run two close
+    exponents may come out swapped, and the record promises ``lambda_1 >= ... >= lambda_k``.
+    """
+    return LyapunovSpectrum(-np.sort(-exponents), -np.sort(-history, axis=1), history.shape[0], discard, final_state)

@@ -39,6 +39,13 @@ def _encode(name: str, value: Any, arrays: dict[str, np.ndarray] | None) -> Any:
             "__seq__": [_encode(f"{name}.{i}", x, arrays) for i, x in enumerate(value)],
             "tuple": isinstance(value, tuple),
         }
+    if _REGISTRY.get(type(value).__name__) is type(value):
+        # A model inside a model (the cells of a Bidirectional): saved field by field under its own class name,
+        # its arrays named by their path ("forward.W").
+        return {
+            "__model__": type(value).__name__,
+            "fields": {k: _encode(f"{name}.{k}", val, arrays) for k, val in _fields(value).items()},
+        }
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, float, np.integer, np.floating)):
@@ -58,7 +65,18 @@ def _decode(value: Any, arrays: Any) -> Any:
     if isinstance(value, dict) and "__seq__" in value:
         items = [_decode(x, arrays) for x in value["__seq__"]]
         return tuple(items) if value["tuple"] else items
+    if isinstance(value, dict) and "__model__" in value:
+        return _build(value["__model__"], {k: _decode(val, arrays) for k, val in value["fields"].items()})
     return value
+
+
+def _build(cls_name: str, values: dict[str, Any]) -> Any:
+    cls: Callable[..., Any] | None = _REGISTRY.get(cls_name)
+    if cls is None:
+        raise ValueError(f"the file holds an unknown model class {cls_name!r} inside the model")
+    if hasattr(cls, "_from_saved"):
+        return cls._from_saved(values)
+    return cls(**values)
 
 
 def _format(path: Path, fmt: str | None) -> str:
@@ -91,7 +109,9 @@ def save(model: Any, path: str | os.PathLike, *, fmt: str | None = None) -> None
     -----
     Both formats are exact: ``.npz`` stores the binary arrays, ``.json`` stores floats by their
     shortest round-trip representation. Each file records the model's class name and the format
-    version, so :func:`load` needs no hint.
+    version, so :func:`load` needs no hint. A model holding other models (a
+    :class:`~rnnss.cells.Bidirectional` and its two cells) stores each inner model under its class name,
+    its arrays named by their path (``forward.W``).
     """
     cls_name = type(model).__name__
     if _REGISTRY.get(cls_name) is not type(model):
@@ -145,10 +165,7 @@ def load(path: str | os.PathLike, *, fmt: str | None = None) -> Any:
         raise ValueError(f"{str(path)!r} is not a readable rnnss model file: {exc}") from None
     if not isinstance(meta, dict) or "rnnss_model" not in meta:
         raise ValueError(f"{str(path)!r} is not an rnnss model file (no 'rnnss_model' entry)")
-    cls: Callable[..., Any] | None = _REGISTRY.get(meta["rnnss_model"])
-    if cls is None:
+    if meta["rnnss_model"] not in _REGISTRY:
         raise ValueError(f"{str(path)!r} holds an unknown model class {meta['rnnss_model']!r}")
     values = {k: _decode(val, arrays) for k, val in meta["fields"].items()}
-    if hasattr(cls, "_from_saved"):
-        return cls._from_saved(values)
-    return cls(**values)
+    return _build(meta["rnnss_model"], values)

@@ -513,7 +513,8 @@ class Modes:
         ``|lambda_i|``: the factor by which the mode shrinks (or grows) per step.
     half_life : ndarray, shape (n,)
         ``ln 0.5 / ln |lambda_i|`` in steps: steps for the mode to halve. ``inf`` for ``|lambda| = 1``,
-        negative for a growing mode (then ``-half_life`` is its doubling time), 0 for ``lambda = 0``.
+        negative for a growing mode (then ``-half_life`` is its doubling time, and the printed table
+        ``str(modes)`` shows it as "``<t> doubling``"), 0 for ``lambda = 0``.
     time_constant : ndarray, shape (n,)
         ``-dt / ln |lambda_i|`` in the units of ``dt``: the e-folding time of the mode's envelope
         (negative for growing modes).
@@ -532,12 +533,18 @@ class Modes:
     dt: float
 
     def __str__(self) -> str:
+        """The table of modes; a growing mode (``|lambda| > 1``) shows its doubling time ``-half_life``, marked."""
         rows = ["  #  eigenvalue            |lambda|  half-life [steps]  time const. [dt units]  period [dt units]"]
         for i, lam in enumerate(self.eigenvalues):
+            hl = self.half_life[i]
+            # A negative half-life is a doubling time: print it as such rather than as a negative duration.
+            life = f"{-hl:.4g} doubling" if hl < 0 else f"{hl:.4g}"
             rows.append(
-                f"{i:3d}  {lam.real:+.4f}{lam.imag:+.4f}j  {self.modulus[i]:8.4f}  {self.half_life[i]:17.4g}"
+                f"{i:3d}  {lam.real:+.4f}{lam.imag:+.4f}j  {self.modulus[i]:8.4f}  {life:>17}"
                 f"  {self.time_constant[i]:22.4g}  {self.period[i]:17.4g}"
             )
+        if np.any(self.half_life < 0):
+            rows.append("(doubling: |lambda| > 1, the mode doubles in that many steps; half_life holds it negated)")
         return "\n".join(rows)
 
 

@@ -70,10 +70,6 @@ class VARMA(Model):
     exog : array_like, shape (m, k) or sequence of (m, k), optional
         ``B_0`` alone, or ``[B_0, B_1, ..., B_s]`` (distributed lags). Default: no inputs (``k = 0``).
 
-    Notes
-    -----
-    The properties ``p``, ``q`` (orders), ``n_outputs`` (``m``) and ``n_inputs`` (``k``) describe the sizes.
-
     Raises
     ------
     DimensionError
@@ -82,6 +78,10 @@ class VARMA(Model):
         If an entry is not finite or ``sigma`` is not symmetric PSD.
     TypeError
         If an argument is not numeric.
+
+    Notes
+    -----
+    The properties ``p``, ``q`` (orders), ``n_outputs`` (``m``) and ``n_inputs`` (``k``) describe the sizes.
 
     Examples
     --------

@@ -248,6 +248,91 @@ def test_bidirectional_errors():
         bidirectional_scan(random_cell("gru", 2, 1, rng=0), np.zeros((3, 1)))
 
 
+def test_bidirectional_is_a_model_saved_with_its_cells(tmp_path):
+    """Round trip through rnnss.save/load (both formats): the two nested cells come back equal, field by field."""
+    bi = Bidirectional(random_cell("lstm", 2, 3, rng=1), random_cell("elman", 4, 3, activation="relu", rng=2))
+    for suffix in (".npz", ".json"):
+        rnnss.save(bi, tmp_path / f"bi{suffix}")
+        back = rnnss.load(tmp_path / f"bi{suffix}")
+        assert isinstance(back, Bidirectional) and back == bi and back is not bi
+        assert isinstance(back.forward, LSTMCell) and back.backward.activation == "relu"
+        x = np.random.default_rng(0).standard_normal((6, 3))
+        np.testing.assert_array_equal(back.scan(x), bi.scan(x))
+    assert bi != Bidirectional(bi.backward, bi.backward)
+    custom = Bidirectional(ElmanCell(W=[[0.5]], activation=np.sin, derivative=np.cos), random_cell("gru", 1, 0, rng=0))
+    with pytest.raises(TypeError, match="custom activation"):
+        rnnss.save(custom, tmp_path / "c.json")
+
+
+# -- ragged batches ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["elman", "lstm"])
+def test_scan_lengths_equal_separate_runs(kind, rng):
+    """Reference: each sequence run alone over its own steps; NaN past each end; padding (NaN) is never read."""
+    cell = random_cell(kind, 3, 2, rng=5)
+    T, L = 6, np.array([6, 3, 0, 1])
+    xs = rng.standard_normal((4, T, 2))
+    xs[np.arange(T) >= L[:, None]] = np.nan
+    h0 = rng.standard_normal((4, cell.state_size))
+    out = scan(cell, xs, h0, lengths=L)
+    assert out.shape == (4, T, cell.state_size)
+    for i, n in enumerate(L):
+        if n:
+            # Batched and single-row matrix products may round differently: agreement to a few ulps.
+            np.testing.assert_allclose(out[i, :n], scan(cell, xs[i, :n], h0[i]), rtol=1e-14, atol=1e-15)
+        assert np.isnan(out[i, n:]).all()
+    # All full length: the plain scan, bit for bit; one sequence: an int length truncates it.
+    full = np.nan_to_num(xs)
+    np.testing.assert_array_equal(scan(cell, full, h0, lengths=[T] * 4), scan(cell, full, h0))
+    one = scan(cell, full[0], lengths=4)
+    np.testing.assert_allclose(one[:4], scan(cell, full[0, :4]), rtol=1e-14, atol=1e-15)
+    assert np.isnan(one[4:]).all()
+
+
+def test_bidirectional_lengths_start_backward_at_each_end(rng):
+    """Reference: bidirectional_scan of each truncated sequence alone (the backward cell starts at its own end)."""
+    bi = Bidirectional(random_cell("gru", 2, 1, rng=1), random_cell("lstm", 3, 1, rng=2))
+    T, L = 5, np.array([5, 2, 4])
+    xs = rng.standard_normal((3, T, 1))
+    xs[np.arange(T) >= L[:, None]] = np.nan
+    for full_state in (False, True):
+        out = bidirectional_scan(bi, xs, lengths=L, full_state=full_state)
+        for i, n in enumerate(L):
+            ref = bidirectional_scan(bi, xs[i, :n], full_state=full_state)
+            np.testing.assert_allclose(out[i, :n], ref, rtol=1e-14, atol=1e-15)
+            assert np.isnan(out[i, n:]).all()
+
+
+def test_scan_lengths_errors():
+    cell = random_cell("elman", 2, 1, rng=0)
+    xs = np.zeros((2, 3, 1))
+    with pytest.raises(
+        DimensionError, match=r"lengths must have shape \(2,\), one length per sequence; got shape \(3,\)"
+    ):
+        scan(cell, xs, lengths=[1, 2, 3])
+    with pytest.raises(ValueError, match="lengths must lie in \\[0, T\\] with T = 3; got 4"):
+        scan(cell, xs, lengths=[1, 4])
+    with pytest.raises(ValueError, match="lengths must lie in"):
+        scan(cell, xs, lengths=[-1, 2])
+    with pytest.raises(TypeError, match="lengths must hold integers; got dtype float64"):
+        scan(cell, xs, lengths=[1.0, 2.0])
+    with pytest.raises(TypeError, match="lengths must hold integers; got dtype bool"):
+        scan(cell, xs, lengths=[True, False])
+    bad = xs.copy()
+    bad[1, 1] = np.nan
+    with pytest.raises(ValueError, match="xs must be finite inside each sequence; got NaN at sequence 1, step 1 < 2"):
+        scan(cell, bad, lengths=[3, 2])
+    with pytest.raises(ValueError, match="xs must be finite"):
+        scan(cell, bad)  # without lengths NaN is an error anywhere
+    inf = xs.copy()
+    inf[0, 2] = np.inf
+    with pytest.raises(ValueError, match="xs must be finite; got infinite value"):
+        scan(cell, inf, lengths=[2, 2])
+    with pytest.raises(DimensionError, match="lengths must have shape"):
+        bidirectional_scan(Bidirectional(cell, cell), xs, lengths=[1])
+
+
 # -- initialisation ----------------------------------------------------------------------------------
 
 

@@ -209,3 +209,13 @@ def test_every_example_is_shown_in_the_docs_with_its_figures():
         assert list((ROOT / "docs" / "figures" / script.stem).glob("*.png")), (
             f"no figures for {script.name} (run docs/make_figures.py)"
         )
+
+
+def test_api_page_is_generated_from_the_package():
+    """docs/api.md is what docs/make_api.py writes: a new public name cannot be forgotten."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_api", ROOT / "docs" / "make_api.py")
+    make_api = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_api)
+    assert (ROOT / "docs" / "api.md").read_text() == make_api.render(), "run python docs/make_api.py"

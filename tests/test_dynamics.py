@@ -276,15 +276,95 @@ def test_lyapunov_linear_cell_is_log_eigenvalue_moduli(rng):
     """Elman with identity phi: exponents -> ln|lambda_i(W)|; their sum is mean ln|det W| at every T."""
     S = rng.standard_normal((3, 3))
     W = S @ np.diag([0.9, -0.5, 0.2]) @ np.linalg.inv(S)  # non-normal, distinct moduli
-    spec = lyapunov_exponents(ElmanCell(W, activation="identity"), steps=1500, h0=[1.0, 1.0, 1.0])
+    spec = lyapunov_exponents(ElmanCell(W, activation="identity"), steps=1500, h0=[1.0, 1.0, 1.0], rng=1)
     np.testing.assert_allclose(spec.exponents, np.log([0.9, 0.5, 0.2]), atol=3e-3)
     assert spec.exponents.sum() == pytest.approx(math.log(abs(np.linalg.det(W))), rel=1e-10)
     assert spec.history.shape == (1500, 3) and spec.max_exponent == spec.exponents[0]
     # A rotation-scaling r R(theta): a complex pair, both exponents ln r.
     th = 0.7
     rot = 0.8 * np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
-    spec2 = lyapunov_exponents(ElmanCell(rot, activation="identity"), steps=50)
+    spec2 = lyapunov_exponents(ElmanCell(rot, activation="identity"), steps=50, rng=2)
     np.testing.assert_allclose(spec2.exponents, math.log(0.8), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "W",
+    [
+        np.diag([0.5, 1.2]),  # the issue's case: the identity start reported ln 0.5 < 0 for an exploding network
+        np.array([[0.5, 3.0], [0.0, 1.2]]),  # upper triangular: e_1 invariant
+        np.array([[0.3, 0.0, 0.0], [2.0, -1.1, 0.0], [-1.0, 0.7, 0.9]]),  # lower triangular, a negative pivot
+    ],
+    ids=["diagonal", "upper-triangular", "lower-triangular"],
+)
+def test_lyapunov_invariant_axes_closed_form(W):
+    """Triangular W: exponents are ln|W_ii| sorted (closed form), although coordinate axes are invariant."""
+    ref = np.sort(np.log(np.abs(np.diag(W))))[::-1]
+    cell = ElmanCell(W, activation="identity")
+    # After a transient the random frame is aligned, and every later step stretches by exactly |lambda_i|.
+    spec = lyapunov_exponents(cell, steps=400, discard=300, h0=np.ones(W.shape[0]), rng=3)
+    np.testing.assert_allclose(spec.exponents, ref, rtol=1e-10)
+    # Without a transient the estimate carries the O(1/T) orientation error of the start, never the wrong sign.
+    raw = lyapunov_exponents(cell, steps=2000, rng=4)
+    np.testing.assert_allclose(raw.exponents, ref, atol=5.0 / 2000)
+    assert raw.max_exponent > 0  # every case has an exploding mode
+    top = lyapunov_exponents(cell, steps=2000, rng=4, n_exponents=1)
+    assert top.exponents.shape == (1,) and top.max_exponent == pytest.approx(raw.max_exponent, rel=1e-12)
+
+
+def test_lyapunov_lstm_highway_closed_form():
+    """LSTM with W = U = 0 and forget gate f = sigma(b_f): J = [[0, D], [0, f I]], so the spectrum is ln f (n times,
+    the cell-state directions) and -inf (n times, the h-directions that J annihilates). The identity start gave -inf
+    as the largest."""
+    n, f = 2, 0.99
+    b = np.zeros(4 * n)
+    b[n : 2 * n] = math.log(f / (1 - f))
+    lstm = LSTMCell(np.zeros((4 * n, n)), b=b)
+    # From c = 0 (with g = tanh(0) = 0) the cell state stays at 0, J is constant and after one step the frame
+    # spans range(J), which J stretches by exactly f.
+    spec = lyapunov_exponents(lstm, steps=20, discard=1, rng=5)
+    np.testing.assert_allclose(spec.exponents[:n], math.log(f), rtol=1e-12)
+    assert np.all(spec.exponents[n:] < -30)  # annihilated: rounding leaves ~1e-16 per step, ln = -37
+    top = lyapunov_exponents(lstm, steps=20, discard=1, n_exponents=1, rng=6)
+    assert top.max_exponent == pytest.approx(-0.01005033585350145, rel=1e-12)
+    # From c = 1 the cell state decays and J varies; the estimate telescopes to ln f + O(1/T).
+    spec = lyapunov_exponents(lstm, steps=3000, h0=np.ones(2 * n), rng=7)
+    np.testing.assert_allclose(spec.exponents[:n], math.log(f), atol=2.0 / 3000)
+    assert np.all(np.diff(spec.exponents) <= 0) and np.all(np.diff(spec.history, axis=1) <= 0)
+
+
+def _second_compound(J):
+    """The 2nd compound matrix (action on wedge products e_i ^ e_j, i < j): its top exponent is lambda_1 + lambda_2."""
+    n = J.shape[0]
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    C = np.empty((len(pairs), len(pairs)))
+    for r, (i, j) in enumerate(pairs):
+        for c, (k, m) in enumerate(pairs):
+            C[r, c] = J[i, k] * J[j, m] - J[i, m] * J[j, k]
+    return C
+
+
+@pytest.mark.parametrize("kind", ["elman", "gru"])
+def test_lyapunov_random_networks_against_power_iteration(kind, rng):
+    """Independent references on random driven networks: lambda_1 from the growth of the whole Jacobian product
+    (rescaled every step, no QR), lambda_1 + lambda_2 from the same on the 2nd compound matrices, and the sum of all
+    exponents equal to the mean ln|det J_t| (exact at every T)."""
+    cell = random_cell(kind, 4, 1, gain=2.5, rng=11)
+    T = 3000
+    x = rng.standard_normal((T, 1))
+    spec = lyapunov_exponents(cell, x, rng=12)
+    states = np.vstack([np.zeros(cell.state_size), rnnss.scan(cell, x)])
+    Js = cell.jacobian(x, states[:-1])
+    P, P2 = np.eye(4), np.eye(6)
+    log1 = log2 = 0.0
+    for J in Js:
+        P, P2 = J @ P, _second_compound(J) @ P2
+        s1, s2 = np.linalg.norm(P, 2), np.linalg.norm(P2, 2)
+        P, P2, log1, log2 = P / s1, P2 / s2, log1 + math.log(s1), log2 + math.log(s2)
+    # Both estimators carry O(1/T) start-up terms of order one (the start's orientation).
+    assert spec.exponents[0] == pytest.approx(log1 / T, abs=5.0 / T)
+    assert spec.exponents[0] + spec.exponents[1] == pytest.approx(log2 / T, abs=5.0 / T)
+    logdet = np.mean(np.linalg.slogdet(Js)[1])
+    assert spec.exponents.sum() == pytest.approx(logdet, rel=1e-10)
 
 
 def test_lyapunov_contracting_neuron_at_its_fixed_point():
@@ -308,22 +388,18 @@ def test_lyapunov_driven_scalar_equals_mean_log_derivative(rng):
 
 
 def test_lyapunov_bounded_by_jacobian_bound_and_subset(rng):
-    """ln of the uniform bound |phi'|_inf ||W||_2 bounds every exponent; n_exponents gives the leading ones."""
+    """ln of the uniform bound |phi'|_inf ||W||_2 bounds every exponent; n_exponents = k with the same rng gives
+    the k leading exponents of the full spectrum (the frame's first k columns are the same)."""
     cell = random_cell("elman", 5, 2, gain=2.0, rng=2)
     x = rng.standard_normal((300, 2))
-    full = lyapunov_exponents(cell, x, discard=20)
+    full = lyapunov_exponents(cell, x, discard=20, rng=8)
     assert full.max_exponent <= math.log(cell.jacobian_bound)
-    assert np.all(np.diff(full.exponents) <= 1e-9)
-    top = lyapunov_exponents(cell, x, discard=20, n_exponents=2)
-    np.testing.assert_allclose(top.exponents, full.exponents[:2], rtol=1e-10)
-    # LSTM with a saturated forget gate (f = sigma(b_f), W = U = 0): the c-directions have exponent ln f.
-    n, f = 2, 0.99
-    b = np.zeros(4 * n)
-    b[n : 2 * n] = math.log(f / (1 - f))
-    lstm = LSTMCell(np.zeros((4 * n, n)), b=b)
-    spec = lyapunov_exponents(lstm, steps=20, h0=np.ones(2 * n))
-    np.testing.assert_allclose(np.sort(spec.exponents)[-2:], math.log(f), rtol=1e-10)
-    assert "LyapunovSpectrum" in repr(spec)
+    assert np.all(np.diff(full.exponents) <= 0)
+    for k in (1, 2, 4):
+        top = lyapunov_exponents(cell, x, discard=20, n_exponents=k, rng=8)
+        np.testing.assert_allclose(top.exponents, full.exponents[:k], rtol=1e-10)
+        assert top.history.shape == (280, k)
+    assert "LyapunovSpectrum" in repr(full)
 
 
 def test_lyapunov_errors():
@@ -407,6 +483,84 @@ def test_seed_numbers_adding_problem_rnn_versus_lstm():
     np.testing.assert_allclose(flow_lstm.products[499][n:, n:], f**499 * np.eye(n), rtol=1e-9)
     assert f**499 == pytest.approx(6.6e-3, rel=0.01) and 0.90**499 == pytest.approx(1.4e-23, rel=0.05)
     assert flow_lstm.norms[499] / flow_rnn.norms[499] > 1e20  # "many orders of magnitude"
+
+
+# -- bidirectional gradient paths --------------------------------------------------------------------
+
+
+def test_bidirectional_gradient_flow_linear_closed_form(rng):
+    """Linear cells: d h->_t / d x_s = W_f^(t-s) U_f, d h<-_t / d x_s = W_b^(s-t) U_b, and the read-out stacks both."""
+    Wf, Wb = 0.7 * random_orthogonal(3, rng=1), np.array([[0.6, 0.4], [0.0, -0.5]])
+    Uf, Ub = rng.standard_normal((3, 2)), rng.standard_normal((2, 2))
+    bi = rnnss.Bidirectional(ElmanCell(Wf, Uf, activation="identity"), ElmanCell(Wb, Ub, activation="identity"))
+    T = 7
+    flow = rnnss.bidirectional_gradient_flow(bi, rng.standard_normal((T, 2)))
+    mp = np.linalg.matrix_power
+    for t in range(T):
+        for s in range(T):
+            f = mp(Wf, t - s) @ Uf if s <= t else np.zeros((3, 2))
+            b = mp(Wb, s - t) @ Ub if s >= t else np.zeros((2, 2))
+            assert flow.forward[t, s] == pytest.approx(np.linalg.norm(f, 2), rel=1e-12, abs=1e-15)
+            assert flow.backward[t, s] == pytest.approx(np.linalg.norm(b, 2), rel=1e-12, abs=1e-15)
+            assert flow.combined[t, s] == pytest.approx(np.linalg.norm(np.vstack([f, b]), 2), rel=1e-12)
+    for s in range(T):
+        ref = np.vstack([mp(Wf, T - 1 - s) @ Uf, mp(Wb, s) @ Ub])
+        assert flow.endpoints[s] == pytest.approx(np.linalg.norm(ref, 2), rel=1e-12)
+    np.testing.assert_array_equal(flow.path_length, [0, 1, 2, 3, 2, 1, 0])
+    assert flow.states.shape == (T, 5)
+
+
+def test_bidirectional_gradient_flow_against_finite_differences(rng):
+    """GRU forward, LSTM backward: every Jacobian block d out_t / d x_s by central differences of bidirectional_scan."""
+    bi = rnnss.Bidirectional(random_cell("gru", 3, 2, gain=1.5, rng=3), random_cell("lstm", 2, 2, gain=1.5, rng=4))
+    T, eps = 6, 1e-6
+    x = rng.standard_normal((T, 2))
+    h0b = rng.standard_normal(4)
+    flow = rnnss.bidirectional_gradient_flow(bi, x, h0_backward=h0b)
+    D = np.empty((T, 5, T, 2))  # d out[t] / d x[s, j]
+    for s in range(T):
+        for j in range(2):
+            e = np.zeros((T, 2))
+            e[s, j] = eps
+            plus = rnnss.bidirectional_scan(bi, x + e, h0_backward=h0b)
+            minus = rnnss.bidirectional_scan(bi, x - e, h0_backward=h0b)
+            D[:, :, s, j] = (plus - minus) / (2 * eps)
+    for t in range(T):
+        for s in range(T):
+            assert flow.forward[t, s] == pytest.approx(np.linalg.norm(D[t, :3, s], 2), rel=1e-7, abs=1e-9)
+            assert flow.backward[t, s] == pytest.approx(np.linalg.norm(D[t, 3:, s], 2), rel=1e-7, abs=1e-9)
+            assert flow.combined[t, s] == pytest.approx(np.linalg.norm(D[t, :, s], 2), rel=1e-7, abs=1e-9)
+    ends = [np.linalg.norm(np.vstack([D[T - 1, :3, s], D[0, 3:, s]]), 2) for s in range(T)]
+    np.testing.assert_allclose(flow.endpoints, ends, rtol=1e-7)
+    np.testing.assert_allclose(flow.states, rnnss.bidirectional_scan(bi, x, h0_backward=h0b, full_state=True))
+
+
+def test_bidirectional_short_path_halves_the_longest_chain():
+    """Scalar contracting cells, rho = 0.9, T = 100: a forward read-out reaches x_1 through 0.9^99 = 3e-5, the
+    bidirectional read-out reaches every input through at most 0.9^49 (closed form sqrt(0.9^(2(T-1-s)) + 0.9^(2s)))."""
+    cell = ElmanCell(W=[[0.9]], U=[[1.0]], activation="identity")
+    T = 100
+    flow = rnnss.bidirectional_gradient_flow(rnnss.Bidirectional(cell, cell), np.zeros(T))
+    s = np.arange(T)
+    np.testing.assert_allclose(flow.endpoints, np.sqrt(0.9 ** (2 * (T - 1 - s)) + 0.9 ** (2 * s)), rtol=1e-12)
+    assert flow.forward_endpoint[0] == pytest.approx(0.9**99, rel=1e-12)
+    assert flow.endpoints.min() >= 0.9**49 and flow.path_length.max() == 49
+    np.testing.assert_allclose(flow.backward_endpoint, 0.9**s, rtol=1e-12)
+    assert "longest path 49 steps instead of 99" in repr(flow)
+
+
+def test_bidirectional_gradient_flow_errors():
+    cell = random_cell("elman", 2, 1, rng=0)
+    bi = rnnss.Bidirectional(cell, cell)
+    with pytest.raises(TypeError, match="bi must be an rnnss.Bidirectional; got ElmanCell"):
+        rnnss.bidirectional_gradient_flow(cell, np.zeros(3))
+    with pytest.raises(DimensionError, match=r"x must be one sequence"):
+        rnnss.bidirectional_gradient_flow(bi, np.zeros((2, 3, 1)))
+    with pytest.raises(ValueError, match="bi must take inputs"):
+        no_input = random_cell("elman", 2, 0, rng=0)
+        rnnss.bidirectional_gradient_flow(rnnss.Bidirectional(no_input, no_input), np.zeros((3, 0)))
+    with pytest.raises(DimensionError, match=r"h0_backward must have shape \(2,\)"):
+        rnnss.bidirectional_gradient_flow(bi, np.zeros(3), h0_backward=np.zeros(3))
 
 
 def test_clip_by_norm_global_norm():

@@ -369,6 +369,11 @@ def test_unit_and_growing_modes():
     assert modes.half_life[1] == np.inf and modes.time_constant[1] == np.inf
     assert not rnnss.is_stable(LinearRNN(W=np.diag([2.0, 1.0])))
     assert not LinearRNN(W=1.0).is_stable and LinearRNN(W=0.999).is_stable
+    # The printed table calls the negative half-life of a growing mode a doubling time (2^1 = 2: 1 step).
+    rows = str(modes).splitlines()
+    assert rows[1].split()[3:5] == ["1", "doubling"] and "-1 " not in rows[1]
+    assert rows[2].split()[3] == "inf" and "doubling:" in rows[-1]
+    assert "doubling" not in str(rnnss.eigenmodes(LinearRNN(W=np.diag([0.5, 0.25]))))
 
 
 def test_transient_growth_closed_form():

@@ -2,6 +2,7 @@
 
 from .base import Cell, numerical_jacobian, scan
 from .bidirectional import Bidirectional, bidirectional_scan
+from .ctrnn import CTRNN, EulerCTRNNCell
 from .elman import ACTIVATIONS, ElmanCell
 from .gru import GRUCell
 from .init import random_cell, random_orthogonal, step_fan_in
@@ -24,4 +25,6 @@ __all__ = [
     "random_orthogonal",
     "random_cell",
     "NoisyCell",
+    "CTRNN",
+    "EulerCTRNNCell",
 ]

@@ -98,7 +98,7 @@ class Cell(Model, abc.ABC):
         return np.broadcast_to(xa, (nb, self.n_inputs)), np.broadcast_to(sa, (nb, self.state_size)), batched
 
 
-def scan(cell: Cell, xs: Any, h0: Any = None) -> np.ndarray:
+def scan(cell: Cell, xs: Any, h0: Any = None, *, lengths: Any = None) -> np.ndarray:
     """Drive a cell over a sequence: ``s_t = cell(x_t, s_{t-1})`` for ``t = 1..T``.
 
     Parameters
@@ -106,26 +106,52 @@ def scan(cell: Cell, xs: Any, h0: Any = None) -> np.ndarray:
     cell : Cell
         Any rnnss cell.
     xs : array_like, shape (T, p), (T,) if p == 1, or (batch, T, p)
-        Inputs ``x_1 .. x_T``, time on axis 0 or batch first.
+        Inputs ``x_1 .. x_T``, time on axis 0 or batch first. With ``lengths``, entries past a sequence's
+        end are padding: they are never read and may hold anything finite or NaN.
     h0 : array_like, shape (S,) or (batch, S), optional
         Initial state ``s_0`` (default zeros).
+    lengths : array_like of int, shape (batch,), optional
+        Ragged batches: sequence ``i`` has ``lengths[i]`` steps (``0 <= lengths[i] <= T``); an int for a
+        single sequence. The states past each sequence's end are NaN (not held at the last state): padding
+        cannot silently enter a loss or a statistic. ``out[i, lengths[i] - 1]`` is sequence ``i``'s last
+        state (for ``lengths[i] = 0`` the whole row is NaN: the state is still ``h0``).
 
     Returns
     -------
     ndarray, shape (T, S) or (batch, T, S)
-        States ``s_1 .. s_T`` (``s_0`` not included), in the caller's layout.
+        States ``s_1 .. s_T`` (``s_0`` not included), in the caller's layout; NaN past each end with
+        ``lengths``.
 
     Raises
     ------
     DimensionError
-        If ``xs`` or ``h0`` has the wrong shape.
+        If ``xs``, ``h0`` or ``lengths`` has the wrong shape.
     ValueError
-        If an input is not finite.
+        If an input inside a sequence is not finite, or a length is outside ``[0, T]``.
+    TypeError
+        If ``lengths`` does not hold integers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import rnnss
+    >>> cell = rnnss.ElmanCell(W=[[0.5]], U=[[1.0]], activation="identity")
+    >>> xs = np.array([[1.0, 1.0, 1.0], [1.0, np.nan, np.nan]])[:, :, None]  # lengths 3 and 1
+    >>> rnnss.scan(cell, xs, lengths=[3, 1])[:, :, 0]
+    array([[1.  , 1.5 , 1.75],
+           [1.  ,  nan,  nan]])
     """
     if not isinstance(cell, Cell):
         raise TypeError(f"cell must be an rnnss cell; got {type(cell).__name__}")
-    arr, batched = v.as_sequence("xs", xs, cell.n_inputs)
+    arr, batched = v.as_sequence("xs", xs, cell.n_inputs, allow_nan=lengths is not None)
     nb, T, _ = arr.shape
+    L = None if lengths is None else sequence_lengths(lengths, nb, T, batched)
+    if L is not None:
+        inside = np.arange(T) < L[:, None]
+        bad = inside & np.isnan(arr).any(axis=2)
+        if bad.any():
+            i, t = (int(k) for k in np.argwhere(bad)[0])
+            raise ValueError(f"xs must be finite inside each sequence; got NaN at sequence {i}, step {t} < {L[i]}")
     if h0 is None:
         s = cell.initial_state(nb)
     else:
@@ -137,10 +163,32 @@ def scan(cell: Cell, xs: Any, h0: Any = None) -> np.ndarray:
         v.check_finite("h0", s)
         s = np.broadcast_to(s, (nb, cell.state_size)).copy()
     out = np.empty((nb, T, cell.state_size))
+    full = T if L is None or not L.size else int(L.min())  # steps every sequence takes
     for t in range(T):
-        s = cell.step(arr[:, t], s)
-        out[:, t] = s
+        if t < full:
+            s = cell.step(arr[:, t], s)
+            out[:, t] = s
+        else:
+            alive = t < L
+            if alive.any():
+                s[alive] = cell.step(arr[alive, t], s[alive])
+            out[:, t] = np.where(alive[:, None], s, np.nan)
     return out if batched else out[0]
+
+
+def sequence_lengths(lengths: Any, nb: int, T: int, batched: bool) -> np.ndarray:
+    """Validate ``lengths`` of a ragged batch: integers in ``[0, T]``, one per sequence; returns shape ``(nb,)``."""
+    arr = np.asarray(lengths)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"lengths must hold integers; got dtype {arr.dtype}")
+    if arr.ndim == 0 and not batched:
+        arr = arr[None]
+    if arr.shape != (nb,):
+        raise v.DimensionError(f"lengths must have shape ({nb},), one length per sequence; got shape {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() > T):
+        bad = int(arr[(arr < 0) | (arr > T)][0])
+        raise ValueError(f"lengths must lie in [0, T] with T = {T}; got {bad}")
+    return arr.astype(int)
 
 
 def numerical_jacobian(cell: Cell, x: Any, state: Any, *, wrt: str = "state", eps: float = 1e-6) -> np.ndarray:

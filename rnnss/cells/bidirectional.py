@@ -8,19 +8,26 @@ from typing import Any
 import numpy as np
 
 from .. import _validate as v
-from .base import Cell, scan
+from .._model import Model, register_model
+from .base import Cell, scan, sequence_lengths
 
 __all__ = ["Bidirectional", "bidirectional_scan"]
 
 
+@register_model
 @dataclass(frozen=True, eq=False, repr=False)
-class Bidirectional:
+class Bidirectional(Model):
     r"""Two cells reading one sequence in opposite directions (a bidirectional RNN).
 
     The forward cell runs ``t = 1 .. T`` and summarises the past, ``s^->_t = f(x_t, s^->_{t-1})``; the
     backward cell runs ``t = T .. 1`` and summarises the future, ``s^<-_t = g(x_t, s^<-_{t+1})``. The
     representation at step ``t`` is ``[h^->_t; h^<-_t]``: non-causal, like the RTS smoother against the
-    Kalman filter. Not a :class:`~rnnss.cells.Cell` (it needs the whole sequence), and not saveable.
+    Kalman filter. Saveable with :func:`rnnss.save` (the two cells are stored inside the file).
+
+    It is deliberately not a :class:`~rnnss.cells.Cell`: a cell is a causal step map
+    ``s_t = f(x_t, s_{t-1})``, and a bidirectional network has none (step ``t`` needs ``x_{t+1} .. x_T``),
+    so the cell tools (fixed points, Lyapunov exponents, filters) would give meaningless answers. Its
+    gradient paths are measured by :func:`rnnss.bidirectional_gradient_flow`.
 
     Parameters
     ----------
@@ -86,6 +93,7 @@ def bidirectional_scan(
     h0_forward: Any = None,
     h0_backward: Any = None,
     full_state: bool = False,
+    lengths: Any = None,
 ) -> np.ndarray:
     """Run a bidirectional pair over a sequence and concatenate the two states at every step.
 
@@ -101,6 +109,9 @@ def bidirectional_scan(
         State "after" ``x_T``, where the backward cell starts (default zeros).
     full_state : bool, default False
         Concatenate the full states (e.g. ``[h; c]`` of an LSTM) instead of the hidden vectors.
+    lengths : array_like of int, shape (batch,), optional
+        Ragged batches (see :func:`rnnss.scan`): the backward cell of sequence ``i`` starts at its own last
+        step ``lengths[i]``, not at the padded end, and rows past each end are NaN.
 
     Returns
     -------
@@ -113,12 +124,15 @@ def bidirectional_scan(
     TypeError
         If ``bi`` is not a :class:`Bidirectional`.
     DimensionError
-        If ``xs`` or an initial state has the wrong shape.
+        If ``xs``, an initial state or ``lengths`` has the wrong shape.
+    ValueError
+        If an input inside a sequence is not finite or a length is outside ``[0, T]``.
     """
     if not isinstance(bi, Bidirectional):
         raise TypeError(f"bi must be an rnnss.cells.Bidirectional; got {type(bi).__name__}")
-    arr, batched = v.as_sequence("xs", xs, bi.n_inputs)
-    nb = arr.shape[0]
+    full_state = v.as_bool("full_state", full_state)
+    arr, batched = v.as_sequence("xs", xs, bi.n_inputs, allow_nan=lengths is not None)
+    nb, T, _ = arr.shape
     for name, h0, cell in (("h0_forward", h0_forward, bi.forward), ("h0_backward", h0_backward, bi.backward)):
         if h0 is not None:
             shape = np.shape(h0)
@@ -126,8 +140,17 @@ def bidirectional_scan(
                 raise v.DimensionError(
                     f"{name} must have shape ({cell.state_size},) or ({nb}, {cell.state_size}); got shape {shape}"
                 )
-    fw = scan(bi.forward, arr, h0_forward)
-    bw = scan(bi.backward, arr[:, ::-1], h0_backward)[:, ::-1]
+    if lengths is None:
+        fw = scan(bi.forward, arr, h0_forward)
+        bw = scan(bi.backward, arr[:, ::-1], h0_backward)[:, ::-1]
+    else:
+        L = sequence_lengths(lengths, nb, T, batched)
+        fw = scan(bi.forward, arr, h0_forward, lengths=L)
+        # Reverse each sequence inside its own length (padding stays in place); the map is an involution.
+        t = np.arange(T)
+        rev = np.where(t < L[:, None], L[:, None] - 1 - t, t)
+        rows = np.arange(nb)[:, None]
+        bw = scan(bi.backward, arr[rows, rev], h0_backward, lengths=L)[rows, rev]
     if not full_state:
         fw, bw = bi.forward.hidden(fw), bi.backward.hidden(bw)
     out = np.concatenate([fw, bw], axis=-1)
