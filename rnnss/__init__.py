@@ -5,6 +5,7 @@
 
 from . import (
     cells,
+    datafiles,
     discretize,
     dynamics,
     exceptions,
@@ -28,6 +29,7 @@ from . import (
     varma_rnn,
 )
 from .cells import *  # noqa: F403
+from .datafiles import *  # noqa: F403
 from .discretize import *  # noqa: F403
 from .dynamics import *  # noqa: F403
 from .exceptions import *  # noqa: F403
@@ -72,6 +74,7 @@ _MODULES = (
     hmm,
     nonlinear_filters,
     io,
+    datafiles,
     exceptions,
 )
 _CELL_INTERNALS = {"numerical_jacobian", "ACTIVATIONS"}

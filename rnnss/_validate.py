@@ -122,7 +122,10 @@ def as_psd(name: str, value: Any, n: int, *, allow_scalar: bool = True) -> np.nd
             f"{name} must be symmetric positive semi-definite with shape ({n}, {n}); "
             f"got a non-symmetric matrix (max |{name} - {name}.T| = {asym:.3g})"
         )
-    sym = 0.5 * (arr + arr.T)
+    with np.errstate(over="ignore"):
+        sym = 0.5 * (arr + arr.T)
+    if not np.isfinite(sym).all():  # entries near the float64 limit: halve first (still exactly symmetric)
+        sym = 0.5 * arr + 0.5 * arr.T
     if n:
         lam_min = float(np.linalg.eigvalsh(sym)[0])
         if lam_min < -SYMMETRY_RTOL * scale * n:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rnnss
-from rnnss.cli import UsageError, read_array, write_array
+from rnnss.cli import read_array, write_array
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "data"
@@ -134,9 +134,10 @@ def test_fit_varma_and_linear_rnn_on_macrodata(tmp_path):
 
 def test_fit_bad_usage(tmp_path):
     _assert_user_error(_rnnss("fit", DATA / "macro_growth.csv", "-o", tmp_path / "m.json"), "exactly one of --states")
-    _assert_user_error(_rnnss("fit", DATA / "macro_growth.csv", "--states", 0, "-o", tmp_path / "m.json"), "n_states")
-    out = _rnnss("fit", DATA / "macro_growth.csv", "--varma", 1, "-o", tmp_path / "m.json")
-    assert out.returncode == 2 and "expected 2 arguments" in out.stderr
+    _assert_user_error(
+        _rnnss("fit", DATA / "macro_growth.csv", "--states", 0, "-o", tmp_path / "m.json"), "--states", ">= 1"
+    )
+    _assert_user_error(_rnnss("fit", DATA / "macro_growth.csv", "--varma", 1, "-o", tmp_path / "m.json"), "expected 2")
 
 
 def test_simulate_round_trip(tmp_path):
@@ -180,11 +181,12 @@ def test_user_errors_are_one_line_exit_2(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("y1,y2\n1.0,abc\n")
     _assert_user_error(
-        _rnnss("kalman-check", DATA / "demo_model.json", bad, "--inputs", DATA / "demo_x.csv"), "non-numeric"
+        _rnnss("kalman-check", DATA / "demo_model.json", bad, "--inputs", DATA / "demo_x.csv"),
+        "line 2, column 2 ('y2'): 'abc' is not a number",
     )
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("1.0,2.0\n3.0\n")
-    _assert_user_error(_rnnss("kalman-check", DATA / "demo_model.json", ragged), "row 2 has 1 fields")
+    _assert_user_error(_rnnss("kalman-check", DATA / "demo_model.json", ragged), "line 2 has 1 fields, expected 2")
     wrong = tmp_path / "wrong.csv"
     write_array(wrong, np.ones((50, 3)))
     _assert_user_error(
@@ -201,8 +203,9 @@ def test_usage_errors_exit_2():
     assert _rnnss().returncode == 2
     out = _rnnss("frobnicate")
     assert out.returncode == 2 and "invalid choice" in out.stderr and "Traceback" not in out.stderr
-    out = _rnnss("mse-ratio", DATA / "demo_model.json", "--monte-carlo", "many")
-    assert out.returncode == 2 and "invalid int value" in out.stderr
+    _assert_user_error(
+        _rnnss("mse-ratio", DATA / "demo_model.json", "--monte-carlo", "many"), "--monte-carlo", "integer >= 1", "many"
+    )
 
 
 def test_version():
@@ -223,11 +226,11 @@ def test_read_array_formats(tmp_path):
     np.save(tmp_path / "c.npy", np.arange(4.0))
     assert read_array(tmp_path / "c.npy").shape == (4, 1)
     (tmp_path / "d.csv").write_text("a,b\n")
-    with pytest.raises(UsageError, match="header but no data"):
+    with pytest.raises(rnnss.FileFormatError, match="header but no data"):
         read_array(tmp_path / "d.csv")
     (tmp_path / "e.csv").write_text("\n\n")
-    with pytest.raises(UsageError, match="is empty"):
+    with pytest.raises(rnnss.FileFormatError, match="is empty"):
         read_array(tmp_path / "e.csv")
     np.save(tmp_path / "f.npy", np.ones((2, 2, 2)))
-    with pytest.raises(UsageError, match=r"shape \(T, dim\)"):
+    with pytest.raises(rnnss.FileFormatError, match=r"shape \(T, dim\)"):
         read_array(tmp_path / "f.npy")

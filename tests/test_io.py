@@ -51,14 +51,14 @@ def test_errors(tmp_path, small_rnn):
     with pytest.raises(ValueError, match="not an rnnss model file"):
         rnnss.load(other)
     unknown = tmp_path / "unknown.json"
-    unknown.write_text(json.dumps({"rnnss_model": "Nope", "fields": {}}))
+    unknown.write_text(json.dumps({"rnnss_model": "Nope", "format_version": 1, "fields": {}}))
     with pytest.raises(ValueError, match="unknown model class 'Nope'"):
         rnnss.load(unknown)
     with pytest.raises(FileNotFoundError):
         rnnss.load(tmp_path / "missing.npz")
     plain = tmp_path / "plain.npz"
     np.savez(plain, W=np.eye(2))
-    with pytest.raises(ValueError, match="not a readable rnnss model file"):
+    with pytest.raises(ValueError, match="not an rnnss model file"):
         rnnss.load(plain)
 
 

@@ -8,19 +8,21 @@ from typing import Any
 import numpy as np
 
 from .. import _validate as v
+from .._model import Model, register_model
 from .base import Cell, scan
 
 __all__ = ["Bidirectional", "bidirectional_scan"]
 
 
+@register_model
 @dataclass(frozen=True, eq=False, repr=False)
-class Bidirectional:
+class Bidirectional(Model):
     r"""Two cells reading one sequence in opposite directions (a bidirectional RNN).
 
     The forward cell runs ``t = 1 .. T`` and summarises the past, ``s^->_t = f(x_t, s^->_{t-1})``; the
     backward cell runs ``t = T .. 1`` and summarises the future, ``s^<-_t = g(x_t, s^<-_{t+1})``. The
     representation at step ``t`` is ``[h^->_t; h^<-_t]``: non-causal, like the RTS smoother against the
-    Kalman filter. Not a :class:`~rnnss.cells.Cell` (it needs the whole sequence), and not saveable.
+    Kalman filter. Not a :class:`~rnnss.cells.Cell` (it needs the whole sequence); saveable with :func:`rnnss.save`.
 
     Parameters
     ----------
