@@ -16,7 +16,7 @@ import numpy as np
 from . import _validate as v
 from .exceptions import FileFormatError
 
-__all__ = ["read_table", "write_table", "atomic_write", "check_output_path", "TABLE_SUFFIXES", "MISSING_TOKENS"]
+__all__ = ["read_table", "write_table", "atomic_write", "check_output_path"]
 
 #: Suffixes :func:`write_table` writes (and :func:`read_table` reads as binary: ``.npy``; anything else is CSV).
 TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".npy")

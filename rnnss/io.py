@@ -18,7 +18,7 @@ from ._model import MODEL_REGISTRY as _REGISTRY
 from .datafiles import atomic_write, check_output_path
 from .exceptions import FileFormatError
 
-__all__ = ["save", "load", "FORMAT_VERSION"]
+__all__ = ["save", "load"]
 
 #: The version of the file layout that :func:`save` writes and :func:`load` reads.
 #:
@@ -126,7 +126,7 @@ def save(model: Any, path: str | os.PathLike, *, fmt: str | None = None) -> None
     -----
     Both formats are exact: ``.npz`` stores the binary arrays, ``.json`` stores floats by their
     shortest round-trip representation. Each file records the model's class name and the format
-    version (:data:`FORMAT_VERSION`), so :func:`load` needs no hint. The file is written to a
+    version (``rnnss.io.FORMAT_VERSION``), so :func:`load` needs no hint. The file is written to a
     temporary file in the same folder and renamed over ``path`` only when complete
     (:func:`rnnss.atomic_write`): a failure or a killed process never leaves a half-written model.
 
