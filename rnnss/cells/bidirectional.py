@@ -117,6 +117,7 @@ def bidirectional_scan(
     DimensionError
         If ``xs`` or an initial state has the wrong shape.
     """
+    full_state = v.as_bool("full_state", full_state)
     if not isinstance(bi, Bidirectional):
         raise TypeError(f"bi must be an rnnss.cells.Bidirectional; got {type(bi).__name__}")
     arr, batched = v.as_sequence("xs", xs, bi.n_inputs)
