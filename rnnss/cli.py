@@ -444,15 +444,26 @@ def _input_error(exc: BaseException) -> bool:
         return False
     frames = [tb.tb_frame for tb in _walk(exc.__traceback__)]
     here = os.path.normcase(__file__)
-    files = [os.path.normcase(f.f_code.co_filename) for f in frames]
-    last_cli = max((i for i, f in enumerate(files) if f == here), default=-1)
-    if last_cli in (-1, len(frames) - 1):
-        return False  # raised by the command's own code
-    raised_in, name = files[-1], frames[-1].f_code.co_name
-    if not raised_in.startswith(os.path.dirname(here) + os.sep):
-        return False  # raised inside NumPy/SciPy/Python: a leaked error is a bug
-    entry = last_cli + 1 == len(frames) - 1
-    return entry or name == "__post_init__" or raised_in == os.path.join(os.path.dirname(here), "_validate.py")
+    package = os.path.dirname(here) + os.sep
+
+    def in_library(frame: Any) -> bool:  # a dataclass's generated __init__ has no file of its own
+        name = os.path.normcase(frame.f_code.co_filename)
+        return (name.startswith(package) and name != here) or (
+            name == "<string>" and frame.f_code.co_name == "__init__"
+        )
+
+    # The library call that raised: the trailing run of frames inside rnnss (after the command's own code).
+    start = len(frames)
+    while start > 0 and in_library(frames[start - 1]):
+        start -= 1
+    if start == len(frames):
+        return False  # raised by the command itself or inside NumPy/SciPy/Python: a leaked error is a bug
+    raised = frames[-1]
+    return (
+        raised is frames[start]
+        or raised.f_code.co_name == "__post_init__"
+        or os.path.normcase(raised.f_code.co_filename) == os.path.join(package, "_validate.py")
+    )
 
 
 def _walk(tb: Any) -> Any:

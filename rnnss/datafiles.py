@@ -308,7 +308,7 @@ def _read_npy(path: Path, what: str) -> np.ndarray:
     out = arr.astype(np.float64)
     if kind in "iu" and arr.size and not np.array_equal(out.astype(arr.dtype), arr):
         raise FileFormatError(f"{where} holds integers too large to be exact in float64", str(path))
-    return out.reshape(len(out), -1)
+    return out[:, None] if out.ndim == 1 else out
 
 
 def _split_lines(path: Path, where: str) -> list[str]:

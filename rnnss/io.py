@@ -176,34 +176,35 @@ class _Reader:
         return FileFormatError(f"cannot load {str(self.path)!r}: {problem}", str(self.path))
 
     def model(self, name: Any, fields: Any, where: str, depth: int) -> Any:
+        at = f"{where}: " if where else ""
         if not isinstance(name, str):
-            raise self.fail(f"{where}: the model class must be a string; got {_kind(name)}")
+            raise self.fail(f"{at}the model class must be a string; got {_kind(name)}")
         cls = _REGISTRY.get(name)
         if cls is None:
             raise self.fail(
-                f"{where} names an unknown model class {name!r} (known: {', '.join(sorted(_REGISTRY))}); "
+                f"{at}unknown model class {name!r} (known: {', '.join(sorted(_REGISTRY))}); "
                 "a newer rnnss may have written it"
             )
         if not isinstance(fields, dict):
-            raise self.fail(f"{where}: 'fields' must be an object of named fields; got {_kind(fields)}")
+            raise self.fail(f"{at}'fields' must be an object of named fields; got {_kind(fields)}")
         expected = _field_names(cls)
         missing = [k for k in expected if k not in fields]
         if missing:
             raise self.fail(
-                f"{where}: a {name} file must hold the fields {', '.join(expected)}; "
+                f"{at}every {name} holds the fields {', '.join(expected)}; "
                 f"{', '.join(map(repr, missing))} {'is' if len(missing) == 1 else 'are'} missing "
                 "(a missing field is never filled with a default)"
             )
         unknown = [k for k in fields if k not in expected]
         if unknown:
-            raise self.fail(f"{where}: unknown field(s) {', '.join(map(repr, unknown))} for a {name}")
-        prefix = "" if where == "the file" else where + "."
+            raise self.fail(f"{at}unknown field(s) {', '.join(map(repr, unknown))} for a {name}")
+        prefix = f"{where}." if where else ""
         values = {k: self.value(fields[k], f"{prefix}{k}", depth + 1) for k in expected}
         try:
             return cls._from_saved(values) if hasattr(cls, "_from_saved") else cls(**values)
         except (ValueError, TypeError, ArithmeticError) as exc:
             message = " ".join(str(exc).split())
-            raise self.fail(f"{where}: the fields do not make a valid {name}: {message}") from None
+            raise self.fail(f"{at}the fields do not make a valid {name}: {message}") from None
 
     def value(self, value: Any, where: str, depth: int) -> Any:
         if depth > _MAX_DEPTH:
@@ -389,7 +390,7 @@ def _read_npz(path: Path) -> tuple[Any, dict[str, np.ndarray]]:
     fail = _Reader(path, None).fail
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except _CORRUPT as exc:
         if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
             raise
         raise fail(f"not a readable .npz archive (not a zip file: {exc})") from None
@@ -527,7 +528,7 @@ def load(path: str | os.PathLike, *, fmt: str | None = None) -> Any:
     if extra:
         raise reader.fail(f"unexpected top-level entries {', '.join(map(repr, extra))}")
     try:
-        model = reader.model(meta["rnnss_model"], meta.get("fields"), "the file", 0)
+        model = reader.model(meta["rnnss_model"], meta.get("fields"), "", 0)
     except RecursionError:  # pragma: no cover - _MAX_DEPTH stops the recursion first
         raise reader.fail("nested too deeply") from None
     if reader.arrays is not None:
