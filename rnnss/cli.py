@@ -431,10 +431,11 @@ def _input_error(exc: BaseException) -> bool:
     """Whether ``exc`` reports bad input (exit 2) rather than a bug in rnnss (exit 3).
 
     Bad input: a usage error, a file that cannot be read or written, any exception type rnnss defines
-    (``FileFormatError``, ``DimensionError``, ``NotStableError``, ...), or a ``ValueError``/``TypeError``
-    raised by an argument check -- in ``rnnss._validate`` (the one home of argument checks), in a model's
-    validation (``__post_init__``) or in the body of the library function the command called. Every
-    other exception (a ``ValueError`` leaking from NumPy, an ``IndexError``, ...) is a bug.
+    (``FileFormatError``, ``DimensionError``, ``NotStableError``, ...), or a ``ValueError``/``TypeError`` that
+    rnnss raised on purpose -- the raising line is a ``raise`` statement in an rnnss module, whose message is
+    written for the user (the argument checks of ``_validate``, a model's validation, a function's checks
+    of its data). A ``ValueError`` that leaks from NumPy/SciPy or that Python raises inside rnnss code (a
+    failed unpacking, say), and every other exception type, is a bug.
     """
     if isinstance(exc, (UsageError, FileFormatError, OSError)):
         return True
@@ -442,34 +443,29 @@ def _input_error(exc: BaseException) -> bool:
         return True
     if not isinstance(exc, (ValueError, TypeError)):
         return False
-    frames = [tb.tb_frame for tb in _walk(exc.__traceback__)]
-    here = os.path.normcase(__file__)
-    package = os.path.dirname(here) + os.sep
-
-    def in_library(frame: Any) -> bool:  # a dataclass's generated __init__ has no file of its own
-        name = os.path.normcase(frame.f_code.co_filename)
-        return (name.startswith(package) and name != here) or (
-            name == "<string>" and frame.f_code.co_name == "__init__"
-        )
-
-    # The library call that raised: the trailing run of frames inside rnnss (after the command's own code).
-    start = len(frames)
-    while start > 0 and in_library(frames[start - 1]):
-        start -= 1
-    if start == len(frames):
-        return False  # raised by the command itself or inside NumPy/SciPy/Python: a leaked error is a bug
-    raised = frames[-1]
-    return (
-        raised is frames[start]
-        or raised.f_code.co_name == "__post_init__"
-        or os.path.normcase(raised.f_code.co_filename) == os.path.join(package, "_validate.py")
-    )
-
-
-def _walk(tb: Any) -> Any:
-    while tb is not None:
-        yield tb
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
+    if tb is None:
+        return False
+    filename = os.path.normcase(tb.tb_frame.f_code.co_filename)
+    if not filename.startswith(os.path.dirname(os.path.normcase(__file__)) + os.sep):
+        return False
+    return _is_raise_statement(filename, tb.tb_lineno)
+
+
+def _is_raise_statement(filename: str, lineno: int) -> bool:
+    """Whether line ``lineno`` of ``filename`` lies in a ``raise`` statement."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(filename).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):  # pragma: no cover - the module was just running
+        return False
+    return any(
+        isinstance(node, ast.Raise) and node.lineno <= lineno <= (node.end_lineno or node.lineno)
+        for node in ast.walk(tree)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
