@@ -165,13 +165,13 @@ def check_output_path(path: str | os.PathLike, *, suffixes: Sequence[str] | None
     ValueError: --output 'model.txt' must end in .json or .npz; got suffix '.txt'
     """
     p = Path(path)
+    if p.is_dir():
+        raise IsADirectoryError(f"{what} {str(p)!r} is a folder; give a file name")
     if suffixes is not None and p.suffix.lower() not in suffixes:
         raise ValueError(
             f"{what} {str(p)!r} must end in {' or '.join(suffixes)}; got "
             + (f"suffix {p.suffix!r}" if p.suffix else "no suffix")
         )
-    if p.is_dir():
-        raise IsADirectoryError(f"{what} {str(p)!r} is a folder; give a file name")
     folder = p.parent
     if not folder.is_dir():
         raise FileNotFoundError(f"the folder {str(folder)!r} of {what} {str(p)!r} does not exist")

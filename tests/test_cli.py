@@ -1,5 +1,7 @@
 """The ``rnnss`` console script, run for real in a subprocess on the sample files in examples/data/."""
 
+import contextlib
+import io
 import pathlib
 import shutil
 import subprocess
@@ -9,6 +11,7 @@ import numpy as np
 import pytest
 
 import rnnss
+import rnnss.cli
 from rnnss.cli import read_array, write_array
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -239,6 +242,23 @@ def test_read_array_formats(tmp_path):
 # -- data files through the real command: read exactly, or refused with exit 2 -------------------------
 
 
+class _Run:
+    """What a run of the command left: exit code, stdout, stderr (like subprocess.CompletedProcess)."""
+
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def _main(*args):
+    """``rnnss.cli.main`` in this process: the same code path as the console script, without its start-up."""
+    from rnnss.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return _Run(code, out.getvalue(), err.getvalue())
+
+
 def _echo_model(tmp_path, dim):
     """W = 0, U = I, V = I and no noise: ``simulate --inputs FILE`` writes exactly the table it read."""
     path = tmp_path / f"echo{dim}.json"
@@ -246,79 +266,77 @@ def _echo_model(tmp_path, dim):
     return path
 
 
-def _echo(tmp_path, data_file, dim, *extra):
+def _echo(tmp_path, data_file, dim, *extra, run=_rnnss):
     out = tmp_path / "echoed.npy"
-    res = _rnnss("simulate", _echo_model(tmp_path, dim), "--inputs", data_file, "-o", out, *extra)
+    res = run("simulate", _echo_model(tmp_path, dim), "--inputs", data_file, "-o", out, *extra)
     return res, (np.load(out) if res.returncode == 0 else None)
 
 
-X3 = np.array([[1.5, -2.0, 3.25], [0.1, 1e-300, -0.0], [7.0, 8.0, 9.0]])
+X3 = np.array([[1.5, -2.0, 3.25], [0.1, 1e-300, 5e-324], [7.0, 8.0, -9.0]])
 
 
 def _csv(rows):
     return "\n".join(",".join(repr(float(v)) for v in row) for row in rows) + "\n"
 
 
+def _indexed(prefix, index):
+    return prefix + "".join(f"{i},{r}" for i, r in zip(index, _csv(X3).splitlines(True)))
+
+
+# Cases marked "console" run the installed console script in a subprocess; the others call rnnss.cli.main in
+# this process (the same code, without the start-up cost of a new interpreter).
 @pytest.mark.parametrize(
-    "case, text, flags",
+    "case, text, flags, where",
     [
-        ("headerless", _csv(X3), []),
-        ("bom_headerless", "\ufeff" + _csv(X3), []),
-        ("bom_header", "\ufeffa,b,c\n" + _csv(X3), []),
-        ("crlf_quoted_header", ('"a","b","c"\n' + _csv(X3)).replace("\n", "\r\n"), []),
-        (
-            "index_col",
-            ",a,b,c\n" + "".join(f"{i},{r}" for i, r in enumerate(_csv(X3).splitlines(True))),
-            ["--index-col", 0],
-        ),
+        ("headerless", _csv(X3), [], "console"),
+        ("bom_headerless", "\ufeff" + _csv(X3), [], "console"),
+        ("index_col", _indexed(",a,b,c\n", range(3)), ["--index-col", 0], "console"),
+        ("bom_header", "\ufeffa,b,c\n" + _csv(X3), [], "main"),
+        ("crlf_quoted_header", ('"a","b","c"\n' + _csv(X3)).replace("\n", "\r\n"), [], "main"),
         (
             "named_index",
-            "t,a,b,c\n" + "".join(f"2020-0{i + 1}-01,{r}" for i, r in enumerate(_csv(X3).splitlines(True))),
+            _indexed("t,a,b,c\n", ["2020-01-01", "2020-02-01", "2020-03-01"]),
             ["--index-col", "t"],
+            "main",
         ),
-        ("numpy_savetxt_header", "# a,b,c\n" + _csv(X3), []),
+        ("numpy_savetxt_header", "# a,b,c\n" + _csv(X3), [], "main"),
     ],
 )
-def test_csv_read_exactly_through_the_command(tmp_path, case, text, flags):
+def test_csv_read_exactly_through_the_command(tmp_path, case, text, flags, where):
     """The table the command read equals the intended array bit for bit (the echo model writes it back)."""
     data = tmp_path / f"{case}.csv"
     data.write_bytes(text.encode("utf-8"))
-    res, echoed = _echo(tmp_path, data, 3, *flags)
+    res, echoed = _echo(tmp_path, data, 3, *flags, run=_rnnss if where == "console" else _main)
     assert res.returncode == 0, res.stderr
     np.testing.assert_array_equal(echoed, X3)
-    assert np.signbit(echoed[1, 2])
 
 
 def test_one_dimensional_npy_is_one_column(tmp_path):
     np.save(tmp_path / "x.npy", X3[:, 0])
-    res, echoed = _echo(tmp_path, tmp_path / "x.npy", 1)
+    res, echoed = _echo(tmp_path, tmp_path / "x.npy", 1, run=_main)
     assert res.returncode == 0 and echoed.shape == (3, 1)
     np.testing.assert_array_equal(echoed[:, 0], X3[:, 0])
 
 
 @pytest.mark.parametrize(
-    "case, content, needles",
+    "case, content, needles, where",
     [
-        (
-            "typo_in_row_1",
-            "1.5,O.3,2\n1,2,3\n",
-            ["line 1 (row 1), column 2", "'O.3' is not a number", "not as a header"],
-        ),
-        ("ragged", "a,b,c\n1,2,3\n4,5\n", ["line 3 has 2 fields, expected 3"]),
-        ("too_long", "1,2,3\n4,5,6,7\n", ["line 2 has 4 fields, expected 3"]),
-        ("text_in_numbers", "a,b,c\n1,2,3\n4,five,6\n", ["line 3, column 2 ('b'): 'five' is not a number"]),
-        ("blank_line", "1,2,3\n\n4,5,6\n", ["line 2 is blank", "',,'"]),
-        ("pandas_index", ",a,b,c\n0,1,2,3\n", ["column 1 has no name", "--index-col 0"]),
-        ("dates_index", "t,a,b,c\n2020-01-01,1,2,3\n", ["'2020-01-01' is not a number", "--index-col 0"]),
-        ("complex_csv", "1,2,3\n1+2j,2,3\n", ["complex numbers are not supported"]),
-        ("overflow", "1,2,3\n1e400,2,3\n", ["'1e400' is too large for a float64"]),
-        ("not_utf8", b"1,2,3\n\xe9,2,3\n", ["not UTF-8 text", "line 2"]),
-        ("complex_npy", np.array([[1 + 2j, 0, 0]]), ["complex numbers", "complex128"]),
-        ("text_npy", np.array([["a", "b", "c"]]), ["must hold real numbers"]),
-        ("npz", None, [".npz archive"]),
+        ("typo_in_row_1", "1.5,O.3,2\n1,2,3\n", ["line 1 (row 1), column 2", "'O.3' is not a number"], "console"),
+        ("ragged", "a,b,c\n1,2,3\n4,5\n", ["line 3 has 2 fields, expected 3"], "console"),
+        ("text_in_numbers", "a,b,c\n1,2,3\n4,five,6\n", ["line 3, column 2 ('b'): 'five' is not a number"], "console"),
+        ("pandas_index", ",a,b,c\n0,1,2,3\n", ["column 1 has no name", "--index-col 0"], "console"),
+        ("complex_npy", np.array([[1 + 2j, 0, 0]]), ["complex numbers", "complex128"], "console"),
+        ("too_long", "1,2,3\n4,5,6,7\n", ["line 2 has 4 fields, expected 3"], "main"),
+        ("blank_line", "1,2,3\n\n4,5,6\n", ["line 2 is blank", "',,'"], "main"),
+        ("dates_index", "t,a,b,c\n2020-01-01,1,2,3\n", ["'2020-01-01' is not a number", "--index-col 0"], "main"),
+        ("complex_csv", "1,2,3\n1+2j,2,3\n", ["complex numbers are not supported"], "main"),
+        ("overflow", "1,2,3\n1e400,2,3\n", ["'1e400' is too large for a float64"], "main"),
+        ("not_utf8", b"1,2,3\n\xe9,2,3\n", ["not UTF-8 text", "line 2"], "main"),
+        ("text_npy", np.array([["a", "b", "c"]]), ["must hold real numbers"], "main"),
+        ("npz", None, [".npz archive"], "main"),
     ],
 )
-def test_bad_data_files_exit_2_naming_line_and_column(tmp_path, case, content, needles):
+def test_bad_data_files_exit_2_naming_line_and_column(tmp_path, case, content, needles, where):
     if isinstance(content, np.ndarray):
         data = tmp_path / f"{case}.npy"
         np.save(data, content)
@@ -328,8 +346,9 @@ def test_bad_data_files_exit_2_naming_line_and_column(tmp_path, case, content, n
     else:
         data = tmp_path / f"{case}.csv"
         data.write_bytes(content if isinstance(content, bytes) else content.encode())
-    res, _ = _echo(tmp_path, data, 3)
+    res, _ = _echo(tmp_path, data, 3, run=_rnnss if where == "console" else _main)
     _assert_user_error(res, str(data), *needles)
+    assert not (tmp_path / "echoed.npy").exists()
 
 
 def test_empty_fields_are_missing_in_one_and_three_columns(tmp_path):
@@ -358,17 +377,21 @@ def test_empty_fields_are_missing_in_one_and_three_columns(tmp_path):
 
 def test_options_are_range_checked(tmp_path):
     model = DATA / "demo_model.json"
-    for value in ("1.5", "1", "-0.5", "nan", "abc"):
-        _assert_user_error(
-            _rnnss("simulate", model, "--missing", value, "--inputs", DATA / "demo_x.csv", "-o", tmp_path / "y.csv"),
-            "--missing",
-            "[0, 1)",
-        )
-    _assert_user_error(_rnnss("simulate", model, "--steps", 0, "-o", tmp_path / "y.csv"), "--steps", ">= 1")
-    _assert_user_error(_rnnss("mse-ratio", model, "--seed", -1), "--seed", ">= 0")
+    y_csv = tmp_path / "y.csv"
+    _assert_user_error(
+        _rnnss("simulate", model, "--missing", "1.5", "--inputs", DATA / "demo_x.csv", "-o", y_csv),
+        "--missing",
+        "[0, 1)",
+    )
+    for value in ("1", "-0.5", "nan", "abc"):
+        _assert_user_error(_main("simulate", model, "--missing", value, "-o", y_csv), "--missing", "[0, 1)")
+    _assert_user_error(_main("simulate", model, "--steps", 0, "-o", y_csv), "--steps", ">= 1")
+    _assert_user_error(_main("mse-ratio", model, "--seed", -1), "--seed", ">= 0")
+    _assert_user_error(_main("mse-ratio", model, "--monte-carlo", 0), "--monte-carlo", ">= 1")
+    _assert_user_error(_main("fit", y_csv, "--varma", 1, -1, "-o", tmp_path / "m.json"), "--varma", ">= 0")
     for value in ("0", "-1e-3", "inf", "nan"):
-        _assert_user_error(_rnnss("kalman-check", model, DATA / "demo_y.csv", "--tol", value), "--tol", "positive")
-    assert not (tmp_path / "y.csv").exists()
+        _assert_user_error(_main("kalman-check", model, DATA / "demo_y.csv", f"--tol={value}"), "--tol", "positive")
+    assert not y_csv.exists()
 
 
 def test_outputs_are_checked_before_any_work(tmp_path):
@@ -376,18 +399,18 @@ def test_outputs_are_checked_before_any_work(tmp_path):
     nope = tmp_path / "nope.csv"
     _assert_user_error(_rnnss("fit", nope, "--states", 1, "-o", tmp_path / "x.txt"), "--output", ".json or .npz")
     _assert_user_error(
-        _rnnss("fit", nope, "--states", 1, "-o", tmp_path / "m.json", "--varma-output", tmp_path / "v.csv"),
+        _main("fit", nope, "--states", 1, "-o", tmp_path / "m.json", "--varma-output", tmp_path / "v.csv"),
         "--varma-output",
     )
-    _assert_user_error(_rnnss("fit", nope, "--states", 1, "-o", tmp_path / "no" / "m.json"), "does not exist")
-    _assert_user_error(_rnnss("fit", nope, "--states", 1, "-o", tmp_path), "is a folder")
-    _assert_user_error(_rnnss("simulate", tmp_path / "m.json", "-o", tmp_path / "y.txt"), "--output", ".csv or .npy")
-    _assert_user_error(_rnnss("kalman-check", tmp_path / "m.json", nope, "--plot", tmp_path / "f.xyz"), "--plot")
+    _assert_user_error(_main("fit", nope, "--states", 1, "-o", tmp_path / "no" / "m.json"), "does not exist")
+    _assert_user_error(_main("fit", nope, "--states", 1, "-o", tmp_path), "is a folder")
+    _assert_user_error(_main("simulate", tmp_path / "m.json", "-o", tmp_path / "y.txt"), "--output", ".csv or .npy")
+    _assert_user_error(_main("kalman-check", tmp_path / "m.json", nope, "--plot", tmp_path / "f.xyz"), "--plot")
     _assert_user_error(
-        _rnnss("hmm-check", tmp_path / "m.json", nope, "--posteriors", tmp_path / "p.dat"), "--posteriors"
+        _main("hmm-check", tmp_path / "m.json", nope, "--posteriors", tmp_path / "p.dat"), "--posteriors"
     )
     (tmp_path / "file").write_text("")
-    _assert_user_error(_rnnss("demo", "--outdir", tmp_path / "file"), "not a folder")
+    _assert_user_error(_main("demo", "--outdir", tmp_path / "file"), "not a folder")
 
 
 def test_help_texts_and_exit_codes_are_documented():
@@ -395,37 +418,52 @@ def test_help_texts_and_exit_codes_are_documented():
     assert out.returncode == 0 and "exit codes: 0 success; 1 a check ran and failed; 2 bad usage" in " ".join(
         out.stdout.split()
     )
-    helps = [out.stdout] + [_rnnss(sub, "--help").stdout for sub in ("mse-ratio", "simulate", "fit")]
+    helps = [out.stdout]
+    for sub in ("demo", "simulate", "kalman-check", "mse-ratio", "fit", "hmm-check"):
+        with pytest.raises(SystemExit) as info, contextlib.redirect_stdout(io.StringIO()) as buf:
+            rnnss.cli.build_parser().parse_args([sub, "--help"])
+        assert info.value.code == 0
+        helps.append(buf.getvalue())
     assert all("%%" not in h and "%(" not in h for h in helps)
-    assert "95% confidence interval" in " ".join(helps[1].split())
+    assert "95% confidence interval" in " ".join(helps[4].split())
+    assert all("exit codes" in h for h in helps)
 
 
 _CRASH = """
 import sys
 import numpy as np
 import rnnss.mse
-rnnss.mse.mse_ratio = {bug}
+rnnss.mse.mse_ratio = lambda rnn: 1 / 0
 from rnnss.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
 
-@pytest.mark.parametrize(
-    "bug, kind",
-    [
-        ("lambda rnn: 1 / 0", "ZeroDivisionError"),
-        ("lambda rnn: np.linalg.inv(np.zeros((2, 2)))", "LinAlgError"),  # a NumPy error leaking is a bug too
-        ("lambda rnn: [][1]", "IndexError"),
-    ],
-)
-def test_internal_errors_exit_3_with_traceback_under_debug(bug, kind):
-    cmd = [sys.executable, "-c", _CRASH.format(bug=bug), "mse-ratio", str(DATA / "demo_model.json")]
+def test_internal_error_exits_3_with_traceback_under_debug():
+    """A bug (here ZeroDivisionError planted in the library) is exit 3, one line; --debug shows the traceback."""
+    cmd = [sys.executable, "-c", _CRASH, "mse-ratio", str(DATA / "demo_model.json")]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 3 and "Traceback" not in out.stderr
     lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and "internal error" in lines[0] and kind in lines[0] and "--debug" in lines[0]
+    assert (
+        len(lines) == 1 and "internal error" in lines[0] and "ZeroDivisionError" in lines[0] and "--debug" in lines[0]
+    )
     debug = subprocess.run(cmd[:3] + ["--debug"] + cmd[3:], capture_output=True, text=True, timeout=300)
-    assert debug.returncode == 3 and "Traceback" in debug.stderr and kind in debug.stderr
+    assert debug.returncode == 3 and "Traceback" in debug.stderr and "ZeroDivisionError" in debug.stderr
+
+
+@pytest.mark.parametrize(
+    "bug, kind",
+    [
+        (lambda rnn: np.linalg.inv(np.zeros((2, 2))), "LinAlgError"),  # a NumPy error leaking is a bug too
+        (lambda rnn: [][1], "IndexError"),
+        (lambda rnn: int("x"), "ValueError"),
+    ],
+)
+def test_unplanned_errors_are_internal(monkeypatch, bug, kind):
+    monkeypatch.setattr(rnnss.mse, "mse_ratio", bug)
+    out = _main("mse-ratio", DATA / "demo_model.json")
+    assert out.returncode == 3 and f"internal error (a bug in rnnss): {kind}" in out.stderr
 
 
 def test_input_errors_are_told_from_bugs():
