@@ -494,7 +494,7 @@ def load(path: str | os.PathLike, *, fmt: str | None = None) -> Any:
     >>> rnnss.load(path)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    rnnss.exceptions.FileFormatError: cannot load '...bad.json': it was written in format_version 9; ... upgrade rnnss to read it
+    rnnss.exceptions.FileFormatError: cannot load '...bad.json': it was written in format_version 9; ... upgrade ...
     """
     path = Path(path)
     fmt = _format(path, fmt)
