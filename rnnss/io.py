@@ -390,9 +390,9 @@ def _read_npz(path: Path) -> tuple[Any, dict[str, np.ndarray]]:
     fail = _Reader(path, None).fail
     try:
         archive = zipfile.ZipFile(path)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
     except _CORRUPT as exc:
-        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
-            raise
         raise fail(f"not a readable .npz archive (not a zip file: {exc})") from None
     arrays: dict[str, np.ndarray] = {}
     with archive:
