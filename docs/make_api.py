@@ -41,6 +41,7 @@ SECTIONS = [
     ("Nonlinear state estimation", "rnnss.nonlinear_filters"),
     ("Bridges to other libraries", "rnnss.interop"),
     ("Files", "rnnss.io"),
+    ("Data files", "rnnss.datafiles"),
     ("Exceptions and warnings", "rnnss.exceptions"),
 ]
 

@@ -7,6 +7,7 @@ from . import (
     cells,
     certificates,
     continuous,
+    datafiles,
     discretize,
     dynamics,
     embedding,
@@ -36,6 +37,7 @@ from ._version import __version__
 from .cells import *  # noqa: F403
 from .certificates import *  # noqa: F403
 from .continuous import *  # noqa: F403
+from .datafiles import *  # noqa: F403
 from .discretize import *  # noqa: F403
 from .dynamics import *  # noqa: F403
 from .embedding import *  # noqa: F403
@@ -86,6 +88,7 @@ _MODULES = (
     hmm,
     nonlinear_filters,
     io,
+    datafiles,
     exceptions,
 )
 __all__ = [name for mod in _MODULES for name in mod.__all__]

@@ -32,11 +32,17 @@ def check_instance(value: Any, cls: type | tuple[type, ...], name: str, what: st
     return value
 
 
-def as_bool(name: str, value: Any) -> bool:
-    """A flag: ``True``/``False`` (or NumPy booleans) only, so ``"False"`` or ``0.5`` is refused, not read as true."""
+def as_bool(name: str, value: Any, *, allow_none: bool = False) -> Any:
+    """A flag: ``True``/``False`` (or NumPy booleans) only, so ``"False"`` or ``0.5`` is refused, not read as true.
+
+    With ``allow_none``, ``None`` (the "decide for me" default of options like ``progress``) passes through.
+    """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    raise TypeError(f"{name} must be True or False; got {value!r} of type {type(value).__name__}")
+    if value is None and allow_none:
+        return None
+    expected = "True, False or None" if allow_none else "True or False"
+    raise TypeError(f"{name} must be {expected}; got {value!r} of type {type(value).__name__}")
 
 
 def as_choice(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
@@ -122,7 +128,10 @@ def as_psd(name: str, value: Any, n: int, *, allow_scalar: bool = True) -> np.nd
             f"{name} must be symmetric positive semi-definite with shape ({n}, {n}); "
             f"got a non-symmetric matrix (max |{name} - {name}.T| = {asym:.3g})"
         )
-    sym = 0.5 * (arr + arr.T)
+    with np.errstate(over="ignore"):
+        sym = 0.5 * (arr + arr.T)
+    if not np.isfinite(sym).all():  # entries near the float64 limit: halve first (still exactly symmetric)
+        sym = 0.5 * arr + 0.5 * arr.T
     if n:
         lam_min = float(np.linalg.eigvalsh(sym)[0])
         if lam_min < -SYMMETRY_RTOL * scale * n:
@@ -157,15 +166,23 @@ def as_float(name: str, value: Any, *, positive: bool = False, nonnegative: bool
     return value
 
 
-def as_rng(rng: Any) -> np.random.Generator:
-    """A :class:`numpy.random.Generator` from a Generator, an integer seed, a SeedSequence or None."""
+def as_rng(rng: Any, name: str = "rng") -> np.random.Generator:
+    """A :class:`numpy.random.Generator` from a Generator, a non-negative integer seed, a SeedSequence or None.
+
+    ``name`` is the caller's argument (``rng``, ``seed``) for the messages.
+    """
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, (numbers.Integral, np.integer, np.random.SeedSequence)):
-        if isinstance(rng, (bool, np.bool_)):
-            raise TypeError(f"rng must be a numpy Generator, an integer seed or None; got {rng!r}")
+    expected = "a numpy Generator, a non-negative integer seed or None"
+    if isinstance(rng, (bool, np.bool_)):
+        raise TypeError(f"{name} must be {expected}; got {rng!r}")
+    if isinstance(rng, (numbers.Integral, np.integer)):
+        if rng < 0:
+            raise ValueError(f"{name} must be {expected}; got {rng}")
+        return np.random.default_rng(int(rng))
+    if rng is None or isinstance(rng, np.random.SeedSequence):
         return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy Generator, an integer seed or None; got {type(rng).__name__}")
+    raise TypeError(f"{name} must be {expected}; got {rng!r} of type {type(rng).__name__}")
 
 
 def as_sequence(

@@ -9,6 +9,8 @@ from typing import IO
 
 import numpy as np
 
+from . import _validate as v
+from .datafiles import atomic_write
 from .discretize import euler_max_step
 from .linear import (
     LinearRNN,
@@ -332,7 +334,8 @@ def _figures(rnn: LinearRNN, outdir: Path) -> list[Path]:
 
     def save(fig: object, name: str) -> None:
         path = outdir / name
-        fig.savefig(path, dpi=120)
+        with atomic_write(path, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=120)
         plt.close(fig)
         paths.append(path)
 
@@ -367,14 +370,19 @@ def write_demo(outdir: str | Path | None = "rnnss-demo", *, figures: bool = True
     str
         The report text.
     """
+    figures = v.as_bool("figures", figures)
+    if outdir is not None:  # before the long computation: a bad folder fails at once
+        out = Path(outdir)
+        if out.exists() and not out.is_dir():
+            raise NotADirectoryError(f"outdir {str(out)!r} exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
     rnn = default_model()
     text = demo_report(rnn)
     if stream is not None:
         stream.write(text)
     if outdir is not None:
-        out = Path(outdir)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "report.txt").write_text(text)
+        with atomic_write(out / "report.txt", "w") as fh:
+            fh.write(text)
         written = [out / "report.txt"] + (_figures(rnn, out) if figures else [])
         if stream is not None:
             stream.write(f"\nwritten to {out}/: " + ", ".join(p.name for p in written) + "\n")

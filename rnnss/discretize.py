@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import TYPE_CHECKING
 
@@ -49,23 +50,52 @@ def euler_max_step(J: ArrayLike) -> float:
     return float(np.min(-2.0 * lam.real / np.abs(lam) ** 2))
 
 
+def _power_of_two(x: float) -> float:
+    """The power of two in ``(x / 2, x]`` for ``x > 0``: dividing and multiplying by it is exact."""
+    return math.ldexp(1.0, math.frexp(x)[1] - 1)
+
+
+def _expm(M: np.ndarray) -> np.ndarray:
+    # Overflow is reported by the caller, naming the caller's fields, not as a RuntimeWarning from SciPy.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return scipy.linalg.expm(M)  # type: ignore[no-any-return]
+
+
 def _zoh(J: np.ndarray, B: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """``e^{J dt}`` and ``int_0^dt e^{J s} ds B`` from one block exponential (Van Loan)."""
+    """``e^{J dt}`` and ``int_0^dt e^{J s} ds B`` from one block exponential (Van Loan).
+
+    The integral is linear in each column of ``B``, so each column is scaled by a power of two to unit
+    size and scaled back: a huge input matrix does not inflate the norm of the block matrix (which would
+    cost the exponential's scaling-and-squaring its accuracy), and the result scales exactly.
+    """
     n, p = B.shape
+    col = np.max(np.abs(B), axis=0, initial=0.0)
+    scale = np.array([_power_of_two(c) if c > 0 else 1.0 for c in col])
     M = np.zeros((n + p, n + p))
-    M[:n, :n], M[:n, n:] = J, B
-    E = scipy.linalg.expm(M * dt)
-    return E[:n, :n], E[:n, n:]
+    M[:n, :n], M[:n, n:] = J, B / scale
+    with np.errstate(over="ignore", invalid="ignore"):
+        E = _expm(M * dt)
+        return E[:n, :n], E[:n, n:] * scale
 
 
 def _zoh_noise(J: np.ndarray, Qc: np.ndarray, dt: float) -> np.ndarray:
-    """``int_0^dt e^{J s} Qc e^{J^T s} ds`` (Van Loan, 1978)."""
+    """``int_0^dt e^{J s} Qc e^{J^T s} ds`` (Van Loan, 1978), computed for ``Qc`` scaled to unit size.
+
+    The integral is linear in ``Qc``: it is computed for ``Qc / s`` with ``s`` a power of two near
+    ``max |Qc|`` and multiplied back by ``s``, both exactly. Without this a huge ``Qc`` (1e120) dominates
+    the norm of the block matrix and the exponential loses digits (4.5% at 1e120).
+    """
     n = J.shape[0]
+    top = float(np.max(np.abs(Qc), initial=0.0))
+    if top == 0.0:
+        return np.zeros((n, n))
+    s = _power_of_two(top)
     M = np.zeros((2 * n, 2 * n))
-    M[:n, :n], M[:n, n:], M[n:, n:] = -J, Qc, J.T
-    E = scipy.linalg.expm(M * dt)
-    Qd = E[n:, n:].T @ E[:n, n:]
-    return 0.5 * (Qd + Qd.T)
+    M[:n, :n], M[:n, n:], M[n:, n:] = -J, Qc / s, J.T
+    with np.errstate(over="ignore", invalid="ignore"):
+        E = _expm(M * dt)
+        Qd = E[n:, n:].T @ E[:n, n:]
+        return s * (0.5 * (Qd + Qd.T))
 
 
 def from_continuous(
@@ -134,9 +164,19 @@ def from_continuous(
     J = v.as_square("J", J)
     n = J.shape[0]
     dt = v.as_float("dt", dt, positive=True)
+    method = v.as_choice("method", method, ("zoh", "euler"))
     Bm = np.zeros((n, 0)) if B is None else v.as_matrix("B", B, (n, None))
     bc = np.zeros(n) if b is None else v.as_vector("b", b, n)
     Qcm = np.zeros((n, n)) if Qc is None else v.as_psd("Qc", Qc, n)
+    # The read-out and priors are checked here under the caller's names (C, not the network's V).
+    Cm = np.eye(n) if C is None else v.as_matrix("C", C, (None, n))
+    m = Cm.shape[0]
+    if m == 0:
+        raise v.DimensionError(f"C must have at least one output row; got shape (0, {n})")
+    dm = None if d is None else v.as_vector("d", d, m)
+    Rm = None if R is None else v.as_psd("R", R, m)
+    h0m = None if h0 is None else v.as_vector("h0", h0, n)
+    P0m = None if P0 is None else v.as_psd("P0", P0, n)
     if method == "euler":
         lim = euler_max_step(J)
         if lim > 0 and dt >= lim:
@@ -146,11 +186,17 @@ def from_continuous(
                 UserWarning,
                 stacklevel=2,
             )
-        W, U, bd, Q = np.eye(n) + dt * J, dt * Bm, dt * bc, dt * Qcm
-    elif method == "zoh":
+        with np.errstate(over="ignore", invalid="ignore"):
+            W, U, bd, Q = np.eye(n) + dt * J, dt * Bm, dt * bc, dt * Qcm
+    else:
         W, G = _zoh(J, np.column_stack([Bm, bc]), dt)
         U, bd = G[:, :-1], G[:, -1]
         Q = _zoh_noise(J, Qcm, dt)
-    else:
-        raise ValueError(f"method must be 'zoh' or 'euler'; got {method!r}")
-    return LinearRNN(W=W, U=U, b=bd, V=C, d=d, Q=Q, R=R, h0=h0, P0=P0, dt=dt)
+    for name, arr, what in (("W", W, "J"), ("U", U, "B"), ("b", bd, "b"), ("Q", Q, "Qc")):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(
+                f"discretising with method={method!r} and dt = {dt:g} overflows float64 in the discrete {name} "
+                f"(computed from {'J' if what == 'J' else what + ', J'} and dt): use a smaller dt"
+                + (f" or a smaller {what}" if what != "J" else "")
+            )
+    return LinearRNN(W=W, U=U, b=bd, V=Cm, d=dm, Q=Q, R=Rm, h0=h0m, P0=P0m, dt=dt)

@@ -13,6 +13,7 @@ __all__ = [
     "NotDetectableError",
     "NotStabilizableError",
     "NotReachableError",
+    "FileFormatError",
     "ConvergenceWarning",
     "IllConditionedWarning",
 ]
@@ -62,6 +63,22 @@ class NotStabilizableError(StructureError):
 
 class NotReachableError(StructureError):
     """A requested hidden state cannot be reached with the available inputs."""
+
+
+class FileFormatError(ValueError):
+    """A file is not what it should be: a corrupt, truncated, tampered or hand-edited model or data file.
+
+    The message names the file and the problem (and, for data files, the line and column).
+
+    Attributes
+    ----------
+    path : str or None
+        The offending file.
+    """
+
+    def __init__(self, message: str, path: str | None = None):
+        super().__init__(message)
+        self.path = path
 
 
 class ConvergenceWarning(UserWarning):

@@ -221,6 +221,7 @@ def frequency_response(
     >>> fr.group_delay[:, 0, 0]  # a / (1 - a) at DC, -a / (1 + a) at Nyquist
     array([ 1.        , -0.33333333])
     """
+    hz = v.as_bool("hz", hz)
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     C = target_matrix(rnn, target)
     w = angular_frequencies(rnn, omega, hz)

@@ -335,6 +335,7 @@ def simulate(
     >>> rnnss.simulate(rnn, x=[1.0, 0.0, 0.0], noise=False).h[:, 0]
     array([1.  , 0.5 , 0.25])
     """
+    noise = v.as_bool("noise", noise)
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     xs, batched = input_sequences(rnn, steps, x, batch)
     nb, T, _ = xs.shape
@@ -818,6 +819,7 @@ def random_rnn(
     LinearRNN
         With ``V`` Gaussian of shape (m, n), ``h0 = 0`` and ``P0 = I`` when ``noise`` is set.
     """
+    noise, bias = v.as_bool("noise", noise), v.as_bool("bias", bias)
     n = v.as_int("n", n, minimum=1)
     m = n if m is None else v.as_int("m", m, minimum=1)
     p = v.as_int("p", p, minimum=0)

@@ -132,6 +132,7 @@ def jacobian_products(
     >>> round(float(flow.norms[60]), 3)  # 0.95^60
     0.046
     """
+    store_products = v.as_bool("store_products", store_products)
     cell = v.check_instance(cell, Cell, "cell", "an rnnss cell (rnnss.cells.Cell)")
     xs = input_sequence(cell, x, steps)
     T = xs.shape[0]

@@ -263,6 +263,7 @@ def mse_ratio_mc(
     >>> mc.contains_analytic
     True
     """
+    progress = v.as_bool("progress", progress, allow_none=True)
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     steps = v.as_int("steps", steps, minimum=2)
     n_runs = v.as_int("n_runs", n_runs, minimum=2)

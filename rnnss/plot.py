@@ -111,6 +111,7 @@ def plot_bode(
     >>> len(fig.axes), len(fig.axes[0].get_lines())
     (2, 3)
     """
+    hz, db = v.as_bool("hz", hz), v.as_bool("db", db)
     if xscale not in ("log", "linear"):
         raise ValueError(f"xscale must be 'log' or 'linear'; got {xscale!r}")
     if isinstance(system, FrequencyResponse):
@@ -259,6 +260,7 @@ def plot_psd(
     >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
     ['input', 'hidden']
     """
+    noise, hz = v.as_bool("noise", noise), v.as_bool("hz", hz)
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     if _is_spectrum(omega) and (inputs is None or not _is_spectrum(inputs)):
         # the old order plot_psd(rnn, inputs, omega): kept working for one release
@@ -546,6 +548,7 @@ def plot_gradient_norms(flows: GradientFlow | dict[str, GradientFlow], *, bounds
     matplotlib.figure.Figure
         The figure.
     """
+    bounds = v.as_bool("bounds", bounds)
     items = flows.items() if isinstance(flows, dict) else [("", flows)]
     ax, created = _axes(ax, (5.5, 3.6))
     for i, (label, flow) in enumerate(items):

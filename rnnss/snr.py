@@ -130,6 +130,7 @@ def snr_gain(rnn: LinearRNN, signal: Any, noise: Any, *, target: str = "output",
     >>> round(g.input_snr, 6), round(g.gain, 3)
     (0.5, 19.556)
     """
+    model_noise = v.as_bool("model_noise", model_noise)
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     if target not in TARGETS:
         raise ValueError(f"target must be 'output' or 'hidden'; got {target!r}")
@@ -278,6 +279,7 @@ def snr_gain_mc(
     >>> abs(mc.z_score) < 3
     True
     """
+    model_noise = v.as_bool("model_noise", model_noise)
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     analytic = snr_gain(rnn, signal, noise, target=target, model_noise=model_noise)
     steps = v.as_int("steps", steps, minimum=2)
@@ -404,6 +406,7 @@ def resonator(
     >>> np.abs(poles(res)).round(12)
     array([0.9, 0.9])
     """
+    normalize = v.as_bool("normalize", normalize)
     w0 = v.as_float("omega0", omega0)
     if not 0.0 <= w0 <= np.pi:
         raise ValueError(f"omega0 must be in [0, pi] rad/sample; got {w0!r}")

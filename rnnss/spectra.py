@@ -546,6 +546,7 @@ def power_spectrum(
     >>> S.auto[:, 0]  # 1 / |1 - 0.5 e^{-i omega}|^2
     array([4.        , 0.44444444])
     """
+    noise, hz = v.as_bool("noise", noise), v.as_bool("hz", hz)
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     if target not in _TARGETS_IN:
         raise ValueError(f"target must be 'output', 'hidden' or 'input'; got {target!r}")
@@ -621,6 +622,7 @@ def response_covariance(
     >>> round(float(response_covariance(rnn, WhiteNoise(1.0))[0, 0]), 12)  # 1.5 / 0.36 + 0.1
     4.266666666667
     """
+    noise = v.as_bool("noise", noise)
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     if target not in _TARGETS_IN:
         raise ValueError(f"target must be 'output', 'hidden' or 'input'; got {target!r}")

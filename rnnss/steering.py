@@ -123,6 +123,7 @@ def steer(
     >>> res.inputs[:, 0], res.energy
     (array([3., 2.]), 13.0)
     """
+    best_effort = v.as_bool("best_effort", best_effort)
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     N = v.as_int("steps", steps, minimum=1)
     n, p = rnn.n_hidden, rnn.n_inputs

@@ -40,3 +40,13 @@ def test_shell_commands_run_on_the_sample_files(tmp_path):
         cmd = [exe, *args[1:]] if exe else [sys.executable, "-m", "rnnss.cli", *args[1:]]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)
         assert out.returncode == 0, (line, out.stderr[-2000:])
+
+
+def test_exit_codes_are_documented_as_the_command_returns_them():
+    from rnnss import cli
+
+    section = " ".join(README.split("## The three jobs from the shell", 1)[1].split("## ", 1)[0].split())
+    codes = (cli.EXIT_OK, cli.EXIT_CHECK_FAILED, cli.EXIT_USAGE, cli.EXIT_INTERNAL)
+    assert codes == (0, 1, 2, 3)
+    for phrase in ("0 success", "1 a check ran and failed", "2 bad usage or input", "3 an internal error", "--debug"):
+        assert phrase in section and phrase.replace("`", "") in " ".join(cli._EXIT_CODES.split()), phrase

@@ -178,6 +178,60 @@ def test_from_continuous_bad_input():
         rnnss.euler_max_step(np.ones((2, 3)))
 
 
+@pytest.mark.parametrize("qc", [1e-300, 1e-20, 1.0, 1e60, 1e120, 1e300])
+def test_zoh_noise_exact_for_any_intensity_closed_form(qc):
+    """Q = qc (1 - e^{-2 a dt}) / (2 a) is linear in qc: exact to rounding from 1e-300 to 1e300."""
+    a, dt = 0.7, 0.3
+    Q = rnnss.from_continuous([[-a]], dt=dt, Qc=[[qc]]).Q[0, 0]
+    assert Q == pytest.approx(qc * -math.expm1(-2 * a * dt) / (2 * a), rel=4e-16)
+
+
+def test_zoh_noise_huge_intensity_matches_quadrature():
+    """A rotating, decaying 2x2 J with Qc ~ 1e120 (4.5% off before the scaling) against direct quadrature."""
+    J = np.array([[-0.5, 2.0], [-2.0, -0.5]])
+    Qc = 1e120 * np.array([[1.0, 0.3], [0.3, 2.0]])
+    dt = 0.1
+    ref = scipy.integrate.quad_vec(
+        lambda s: scipy.linalg.expm(J * s) @ Qc @ scipy.linalg.expm(J.T * s), 0, dt, epsabs=0, epsrel=1e-14
+    )[0]
+    np.testing.assert_allclose(rnnss.from_continuous(J, dt=dt, Qc=Qc).Q, ref, rtol=1e-13)
+    base = rnnss.from_continuous(J, dt=dt, Qc=Qc / 1e120).Q
+    assert np.array_equal(rnnss.from_continuous(J, dt=dt, Qc=2.0**300 * Qc / 1e120).Q, 2.0**300 * base)  # exact
+
+
+def test_zoh_input_huge_column_is_exact():
+    """U = (e^{j dt} - 1)/j * B is linear in each column of B: exact for columns of very different size."""
+    j, dt = -0.7, 0.4
+    rnn = rnnss.from_continuous([[j]], [[1e200, 1e-200]], dt=dt, b=[1e150])
+    gain = math.expm1(j * dt) / j
+    np.testing.assert_allclose(rnn.U[0], [1e200 * gain, 1e-200 * gain], rtol=4e-16)
+    assert rnn.b[0] == pytest.approx(1e150 * gain, rel=4e-16)
+
+
+def test_from_continuous_errors_name_the_callers_fields():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning leaks from the matrix exponential
+        with pytest.raises(rnnss.DimensionError, match=r"^C must have shape \(\?, 1\)"):
+            rnnss.from_continuous([[-1.0]], dt=0.1, C=[[1.0, 2.0]])
+        with pytest.raises(rnnss.DimensionError, match=r"^d must have shape \(2,\)"):
+            rnnss.from_continuous([[-1.0]], dt=0.1, C=[[1.0], [2.0]], d=[1.0])
+        with pytest.raises(ValueError, match="^R must be symmetric"):
+            rnnss.from_continuous([[-1.0]], dt=0.1, R=[[-1.0]])
+        with pytest.raises(ValueError, match="^P0 must be symmetric"):
+            rnnss.from_continuous([[-1.0]], dt=0.1, P0=[[-1.0]])
+        with pytest.raises(ValueError, match=r"discrete W \(computed from J and dt\): use a smaller dt"):
+            rnnss.from_continuous([[1e4]], dt=0.1)
+        with pytest.raises(ValueError, match=r"discrete W \(computed from J and dt\)"):
+            rnnss.from_continuous([[1e4]], dt=1e305, method="euler")
+        with pytest.raises(ValueError, match=r"discrete U \(computed from B, J and dt\).*smaller B"):
+            rnnss.from_continuous([[30.0]], [[1e308]], dt=10.0)
+        with pytest.raises(ValueError, match=r"discrete Q \(computed from Qc, J and dt\).*smaller Qc"):
+            rnnss.from_continuous([[30.0]], dt=10.0, Qc=[[1e308]])
+        with pytest.raises(ValueError, match="method must be one of 'zoh', 'euler'"):
+            rnnss.from_continuous([[-1.0]], dt=0.1, method=["zoh"])
+        assert rnnss.from_continuous([[-30.0]], dt=10.0, Qc=[[1e308]]).Q[0, 0] == pytest.approx(1e308 / 60, rel=1e-15)
+
+
 def test_classmethod_conveniences():
     rnn = LinearRNN.from_continuous([[-1.0]], [[1.0]], dt=0.1, method="euler")
     assert rnn.W[0, 0] == pytest.approx(0.9)

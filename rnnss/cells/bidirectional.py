@@ -128,6 +128,7 @@ def bidirectional_scan(
     ValueError
         If an input inside a sequence is not finite or a length is outside ``[0, T]``.
     """
+    full_state = v.as_bool("full_state", full_state)
     if not isinstance(bi, Bidirectional):
         raise TypeError(f"bi must be an rnnss.cells.Bidirectional; got {type(bi).__name__}")
     full_state = v.as_bool("full_state", full_state)

@@ -136,6 +136,7 @@ def random_cell(
     >>> random_cell("elman", 3, 1, rng=0)
     ElmanCell(n=3, p=1, activation='tanh', ||W||_2=1.494)
     """
+    kind = v.as_choice("kind", kind, tuple(_GATES))
     if kind not in _GATES:
         raise ValueError(f"kind must be one of {', '.join(map(repr, _GATES))}; got {kind!r}")
     if recurrent not in ("fan_in", "orthogonal"):

@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 
 from .. import _validate as v
-from .._model import Model
+from .._model import Model, register_model
 from .base import Cell
 
 __all__ = ["NoisyCell"]
 
 
+@register_model
 @dataclass(frozen=True, eq=False, repr=False)
 class NoisyCell(Model):
     r"""A nonlinear cell with additive Gaussian noise, observed through a read-out: a nonlinear state-space model.

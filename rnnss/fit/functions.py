@@ -104,6 +104,8 @@ def fit_varma_rnn(
     >>> bool(abs(fit.loglik - rnnss.kalman_filter(fit.rnn, y).loglik) < 1e-8)
     True
     """
+    standard_errors = v.as_bool("standard_errors", standard_errors)
+    progress = v.as_bool("progress", progress, allow_none=True)
     t_start = time.perf_counter()
     p = v.as_int("p", p, minimum=0)
     q = v.as_int("q", q, minimum=0)
@@ -257,6 +259,8 @@ def fit_linear_rnn(
     >>> bool(fit.loglik >= rnnss.kalman_filter(true, y, initialization="stationary").loglik)
     True
     """
+    standard_errors = v.as_bool("standard_errors", standard_errors)
+    progress = v.as_bool("progress", progress, allow_none=True)
     t_start = time.perf_counter()
     n = v.as_int("n_states", n_states, minimum=1)
     if method not in ("mle", "subspace"):

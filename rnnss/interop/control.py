@@ -78,6 +78,7 @@ def to_statespace(rnn: LinearRNN, *, bias_input: bool | None = None) -> Any:
     >>> sys.A, sys.B
     (array([[0.5]]), array([[1.]]))
     """
+    bias_input = v.as_bool("bias_input", bias_input, allow_none=True)
     import control
 
     A, B, C, D = _matrices(rnn, bias_input)
@@ -114,6 +115,7 @@ def to_dlti(rnn: LinearRNN, *, bias_input: bool | None = None) -> Any:
     -----
     {convention}
     """
+    bias_input = v.as_bool("bias_input", bias_input, allow_none=True)
     import scipy.signal
 
     A, B, C, D = _matrices(rnn, bias_input)
@@ -182,6 +184,7 @@ def from_statespace(
     -----
     {convention}
     """
+    bias_input = v.as_bool("bias_input", bias_input, allow_none=False)
     import control
 
     if not isinstance(sys, control.StateSpace):
@@ -227,6 +230,7 @@ def from_dlti(
     -----
     {convention}
     """
+    bias_input = v.as_bool("bias_input", bias_input, allow_none=False)
     import scipy.signal
 
     if not isinstance(sys, scipy.signal.lti.__mro__[1]):  # LinearTimeInvariant, the common base

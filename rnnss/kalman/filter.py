@@ -308,6 +308,7 @@ def kalman_filter(
     >>> bool(res.filtered_covs[1, 0, 0] == res.predicted_covs[1, 0, 0])  # missing step: no update
     True
     """
+    store_covariances = v.as_bool("store_covariances", store_covariances)
     rnn = _initial(v.check_instance(rnn, LinearRNN, "rnn"), initialization)
     ys, xs, batched = observations(rnn, y, x)
     store_covariances = v.as_bool("store_covariances", store_covariances)

@@ -160,6 +160,7 @@ def verify_kalman_equivalence(
     >>> rnnss.verify_kalman_equivalence(model, y, peers=False).passed
     True
     """
+    peers = v.as_bool("peers", peers)
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     tol = v.as_float("tol", tol, positive=True)
     ys, xs, batched = observations(rnn, y, x)
