@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
@@ -18,7 +20,19 @@ __all__ = [
     "companion",
     "companion_radius",
     "half_lives",
+    "EigenCluster",
+    "eigen_clusters",
+    "EPS",
+    "CLUSTER_FACTOR",
+    "fro_norm",
 ]
+
+EPS = float(np.finfo(float).eps)
+
+# Computed eigenvalues whose error disks, enlarged by this factor, overlap are treated as one repeated
+# eigenvalue. The first-order bound kappa * eps * ||W|| underestimates the O(eps^(1/k)) splitting of a
+# k x k Jordan block by a modest factor (about 1 for k = 2, a few for k = 3); 10 covers that.
+CLUSTER_FACTOR = 10.0
 
 #: ``log(2 pi)``, the constant of every Gaussian log-density.
 LOG_2PI = math.log(2.0 * math.pi)
@@ -153,3 +167,124 @@ def half_lives(factors) -> np.ndarray:
     with np.errstate(divide="ignore"):
         lf = np.log(np.abs(np.asarray(factors)))
         return np.where(lf == 0, np.inf, math.log(0.5) / np.where(lf == 0, 1.0, lf))
+
+
+def fro_norm(M: np.ndarray) -> float:
+    """Frobenius norm, scaled first so that entries near the overflow limit do not overflow their squares."""
+    big = float(np.max(np.abs(M), initial=0.0))
+    return big * float(np.linalg.norm(M / big)) if big > 0 else 0.0
+
+
+# -- eigenvalue clusters and their error bounds -----------------------------------------------------------
+
+
+def _spectrum(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues of ``W`` and their condition numbers ``kappa_i = 1 / |y_i^H x_i|`` (unit eigenvectors).
+
+    LAPACK's eigenvalues are exact for ``W + E`` with ``||E|| ~ n eps ||W||``; to first order a simple
+    eigenvalue then moves by at most ``kappa_i ||E||``. Defective eigenvalues have ``kappa = inf`` (or
+    huge) and move by ``O(||E||^(1/k))`` instead.
+    """
+    lam, vl, vr = scipy.linalg.eig(W, left=True, right=True)
+    cosine = np.abs(np.einsum("ij,ij->j", vl.conj(), vr))
+    with np.errstate(divide="ignore"):
+        kappa = np.where(cosine > 0, 1.0 / np.where(cosine > 0, cosine, 1.0), np.inf)
+    return lam.astype(complex), kappa
+
+
+def _projector_norm(W: np.ndarray, members: np.ndarray, mu: complex, kappa: np.ndarray, scatter: float) -> float:
+    """``||P||_2`` for the spectral projector onto the invariant subspace of one eigenvalue cluster.
+
+    The mean of a cluster of eigenvalues moves by at most ``||P|| ||E||`` (to first order) under a
+    perturbation ``E``; unlike the individual members of a defective cluster it is well conditioned.
+    Computed from a Schur form with the cluster moved to the top (``T11``): ``||P||^2 = 1 + ||R||^2``
+    where ``T11 R - R T22 = T12`` (the quantity LAPACK's ``trsen`` estimates). ``scatter`` bounds how far
+    a recomputation may move the members (for a defective cluster the Hoelder bound, ~sqrt(eps) for a
+    2 x 2 Jordan block), so the reordering picks the same cluster however its members are split.
+    """
+    n, k = W.shape[0], members.size
+    if k == n:
+        return 1.0
+    if k == 1:
+        return float(kappa[0])
+    rad = 2.0 * float(np.max(np.abs(members - mu))) + 2.0 * scatter + 4.0 * n * EPS * fro_norm(W)
+    T, _, sdim = scipy.linalg.schur(W.astype(complex), output="complex", sort=lambda z: abs(z - mu) <= rad)
+    if sdim != k:  # the recomputed eigenvalues did not separate the same way: the Hoelder-type bound
+        return float(min(np.max(kappa), (n * EPS) ** (-(k - 1) / k)))
+    R = scipy.linalg.solve_sylvester(T[:k, :k], -T[k:, k:], T[:k, k:])
+    return float(np.sqrt(1.0 + np.linalg.norm(R, 2) ** 2))
+
+
+@dataclass(frozen=True)
+class EigenCluster:
+    """Computed eigenvalues that cannot be told apart, and where to evaluate the PBH matrices.
+
+    ``points[0]`` is the cluster mean; the other points are the distinct computed members. ``errors`` are
+    absolute error bounds of those points as eigenvalues of ``W``.
+    """
+
+    mean: complex
+    size: int
+    points: np.ndarray
+    errors: np.ndarray
+    unstable: bool
+    conj_of: int | None = None
+
+
+def eigen_clusters(W: np.ndarray) -> list[EigenCluster]:
+    """The eigenvalues of ``W`` grouped into clusters that rounding cannot tell apart, by decreasing modulus.
+
+    A repeated or defective eigenvalue (a Jordan block at 1 of a rigid-body plant, say) comes back from
+    LAPACK split by up to ``(n eps)^(1/k)``; the members of such a cluster are merged, the cluster mean
+    (well conditioned, through the norm of its spectral projector) carries an error bound, and each
+    cluster says whether it is unstable: ``|mean| >= 1 - error``. Every decision that needs "is this mode
+    inside the unit circle" (stability, PBH detectability and stabilisability) uses these bounds.
+    """
+    n = W.shape[0]
+    normW = fro_norm(W)
+    lam, kappa = _spectrum(W)
+    # Clustering: eigenvalues whose first-order error disks (enlarged by CLUSTER_FACTOR) overlap are one.
+    # kappa * eps matches the actual O(eps^(1/k)) scatter of a perturbed k x k Jordan block within a
+    # modest factor, because kappa itself grows like eps^(-(k-1)/k) there; the disks are capped at the
+    # scatter of a 4 x 4 block, (n eps)^(1/4), so that one wildly ill-conditioned eigenvalue cannot swallow
+    # the spectrum. kappa = inf (exactly parallel eigenvectors) only happens for exactly equal computed
+    # eigenvalues (e.g. a triangular Jordan block), which merge by equality with a zero-width disk.
+    err = np.where(np.isfinite(kappa), np.minimum(kappa * n * EPS, (n * EPS) ** 0.25), 0.0) * normW
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if abs(lam[i] - lam[j]) <= CLUSTER_FACTOR * (err[i] + err[j]):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    clusters = []
+    for g in groups.values():
+        members, kap = lam[g], kappa[g]
+        mu = complex(members.mean())
+        k = len(g)
+        # a member of a defective cluster is off by at most about (n eps)^(1/k) ||W|| (Hoelder bound)
+        member_err = np.minimum(kap * n * EPS, (n * EPS) ** (1.0 / k)) * normW
+        mean_err = min(_projector_norm(W, members, mu, kap, float(np.max(member_err))) * n * EPS, 1.0) * normW
+        distinct = np.abs(members - mu) > 0
+        points = np.concatenate([[mu], members[distinct]]) if k > 1 else np.array([mu])
+        errors = np.concatenate([[mean_err], member_err[distinct]]) if k > 1 else np.array([mean_err])
+        # unstable unless |lambda| < 1 holds beyond the mean's rounding error
+        clusters.append(EigenCluster(mu, k, points, errors, abs(mu) >= 1.0 - mean_err))
+    clusters.sort(key=lambda c: (-abs(c.mean), -c.mean.imag))
+    # mark each cluster in the lower half-plane that mirrors an earlier one (same size, conjugate mean)
+    for i, cl in enumerate(clusters):
+        if cl.mean.imag < 0:
+            for j in range(i):
+                other = clusters[j]
+                if other.size == cl.size and abs(other.mean - cl.mean.conjugate()) <= 4 * n * EPS * max(normW, 1e-300):
+                    clusters[i] = dataclasses.replace(cl, conj_of=j)
+                    break
+    return clusters

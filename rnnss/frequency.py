@@ -14,7 +14,7 @@ import scipy.linalg
 from . import _validate as v
 from ._linalg import solve_stein
 from .exceptions import ConvergenceWarning, NumericalError
-from .linear import LinearRNN, require_stable
+from .linear import LinearRNN, is_stable, require_stable
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
@@ -408,12 +408,11 @@ def h2_norm(rnn: LinearRNN, *, target: str = "output") -> float:
     Returns
     -------
     float
-        ``||H||_2`` (0 for a network without inputs).
+        ``||H||_2`` (0 for a network without inputs; ``inf`` when ``W`` is not stable, marginal modes
+        included -- see :func:`rnnss.is_stable` -- as python-control's ``h2norm`` does).
 
     Raises
     ------
-    NotStableError
-        If the spectral radius of ``W`` is not below one (the norm is infinite).
     ValueError
         If ``target`` is unknown.
 
@@ -426,7 +425,10 @@ def h2_norm(rnn: LinearRNN, *, target: str = "output") -> float:
     """
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     C = target_matrix(rnn, target)
-    require_stable(rnn, "the H2 norm")
+    if not rnn.n_inputs:
+        return 0.0
+    if not is_stable(rnn):
+        return math.inf
     P = solve_stein(rnn.W, rnn.U @ rnn.U.T)
     return float(math.sqrt(max(float(np.trace(C @ P @ C.T)), 0.0)))
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _validate as v
-from ._linalg import psd_sqrt, solve_stein
+from ._linalg import eigen_clusters, psd_sqrt, solve_stein
 from ._model import Model, register_model
 from .exceptions import IllConditionedError, NotStableError, NumericalError
 
@@ -168,7 +168,7 @@ class LinearRNN(Model):
 
     @property
     def is_stable(self) -> bool:
-        """Whether the spectral radius of ``W`` is below one."""
+        """Whether every mode of ``W`` lies inside the unit circle beyond rounding; see :func:`rnnss.is_stable`."""
         return is_stable(self)
 
     # -- display ------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ class LinearRNN(Model):
         rank = lambda S: int(np.linalg.matrix_rank(S)) if S.size else 0  # noqa: E731
         return (
             f"LinearRNN(n={self.n_hidden}, p={self.n_inputs}, m={self.n_outputs}, dt={self.dt:g}; "
-            f"rho(W)={rho:.4g} {'stable' if rho < 1 else 'NOT stable'}; "
+            f"rho(W)={rho:.4g} {'stable' if is_stable(self) else 'NOT stable'}; "
             f"rank Q={rank(self.Q)}, rank R={rank(self.R)}{'; biased' if self.has_bias else ''})"
         )
 
@@ -234,10 +234,11 @@ class LinearRNN(Model):
 
 def require_stable(rnn: LinearRNN, what: str, hint: str = "") -> None:
     """Raise :class:`NotStableError` naming ``what`` needs a stable ``W`` (stationary quantities, Gramians, spectra)."""
-    rho = spectral_radius(rnn)
-    if rho >= 1:
+    if not is_stable(rnn):
+        rho = spectral_radius(rnn)
+        where = f"{rho:.6g} >= 1" if rho >= 1 else f"{rho:.17g}, within rounding error of 1 (a marginal mode)"
         raise NotStableError(
-            f"{what} needs a stable W (spectral radius < 1); the spectral radius of W is {rho:.6g} >= 1{hint}"
+            f"{what} needs a stable W (every |lambda| < 1 beyond rounding); the spectral radius of W is {where}{hint}"
         )
 
 
@@ -618,8 +619,19 @@ def spectral_norm(rnn: LinearRNN) -> float:
     return float(np.linalg.norm(v.check_instance(rnn, LinearRNN, "rnn").W, 2))
 
 
+#: A spectral radius this far below 1 is stable whatever the rounding of the eigenvalues; closer to the unit
+#: circle the decision is taken per eigenvalue cluster with its error bound (:func:`rnnss._linalg.eigen_clusters`).
+CLEARLY_STABLE_GAP = 1e-6
+
+
 def is_stable(rnn: LinearRNN) -> bool:
-    """Whether the noiseless recurrence forgets its initial state (spectral radius below one).
+    """Whether the noiseless recurrence forgets its initial state: every mode strictly inside the unit circle.
+
+    A mode counts as stable only when ``|lambda| < 1`` holds beyond the rounding error of the computed
+    eigenvalue: ``|lambda| + err < 1``, with ``err`` the first-order bound ``n eps kappa ||W||`` of a simple
+    eigenvalue or, for a repeated or defective one, the bound of its cluster mean. So a rotation (computed
+    spectral radius ``0.9999999999999999``) or an orthogonal ``W`` is *not* stable, and neither is a
+    Jordan block at 1 whose computed eigenvalues split to ``1 +- 1e-8``.
 
     Parameters
     ----------
@@ -629,9 +641,29 @@ def is_stable(rnn: LinearRNN) -> bool:
     Returns
     -------
     bool
-        ``spectral_radius(rnn) < 1``.
+        True when every eigenvalue cluster of ``W`` lies inside the unit circle beyond its error bound.
+
+    Examples
+    --------
+    >>> import numpy as np, rnnss
+    >>> rnnss.is_stable(rnnss.LinearRNN(W=0.999))
+    True
+    >>> th = 0.3
+    >>> rot = [[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]]
+    >>> rnnss.is_stable(rnnss.LinearRNN(W=rot))  # |lambda| = 1: marginal, not stable
+    False
     """
-    return spectral_radius(rnn) < 1.0
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
+    if "stable" not in rnn._cache:
+        rho = spectral_radius(rnn)
+        if rho < 1.0 - CLEARLY_STABLE_GAP:
+            stable = True
+        elif rho >= 1.0:
+            stable = False
+        else:
+            stable = not any(cl.unstable for cl in eigen_clusters(np.array(rnn.W)))
+        rnn._cache["stable"] = stable
+    return rnn._cache["stable"]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import numpy as np
 from . import _validate as v
 from ._deprecation import renamed_keywords
 from ._progress import progress_bar
+from .exceptions import IllConditionedError, NumericalError
 from .kalman import rts_smoother, steady_state
 from .linear import LinearRNN, simulate
 
@@ -31,9 +32,11 @@ class MSERatio:
     Attributes
     ----------
     total : float
-        ``tr(P_s) / tr(P_f)``: smoother MSE over filter MSE, summed over hidden units (always <= 1).
+        ``tr(P_s) / tr(P_f)``: smoother MSE over filter MSE, summed over hidden units (always <= 1; 1 when
+        every unit is determined by the past outputs, see ``determined``).
     per_unit : ndarray, shape (n,)
-        ``diag(P_s) / diag(P_f)``, the ratio for each hidden unit (NaN where the filter error is 0).
+        ``diag(P_s) / diag(P_f)``, the ratio for each hidden unit; 1 where the unit is ``determined`` (both
+        MSEs are exactly 0: the smoother cannot improve on an exact estimate).
     filter_mse : float
         ``tr(P_f)``, the expected squared error of the filtered mean ``E[h_t | y_1..y_t]``.
     smoother_mse : float
@@ -41,7 +44,14 @@ class MSERatio:
     predictor_mse : float
         ``tr(P)``, the error of the one-step prediction ``E[h_t | y_1..y_{t-1}]``.
     filter_mse_per_unit, smoother_mse_per_unit : ndarray, shape (n,)
-        Diagonals of ``P_f`` and ``P_s``.
+        Diagonals of ``P_f`` and ``P_s`` (exactly 0 for determined units).
+    determined : ndarray, shape (n,), bool
+        Units whose filter MSE is zero to working precision: the state is determined by past outputs (every
+        VARMA realisation with an invertible MA part, noise-free outputs of a state). Their MSEs are reported
+        as exact zeros, never as rounding noise of either sign.
+    resolution : float
+        The absolute size below which a variance counts as zero: ``max(64 n eps, 10 residual) max|P|``, with
+        the DARE's relative residual.
     """
 
     total: float
@@ -51,24 +61,59 @@ class MSERatio:
     predictor_mse: float
     filter_mse_per_unit: np.ndarray
     smoother_mse_per_unit: np.ndarray
+    determined: np.ndarray
+    resolution: float
 
     def __float__(self) -> float:
         return self.total
 
     def __repr__(self) -> str:
+        note = ""
+        if self.determined.any():
+            units = ", ".join(f"h{i + 1}" for i in np.nonzero(self.determined)[0])
+            note = f"; state determined by past outputs for {units} (MSE exactly 0)"
         return (
             f"MSERatio(total={self.total:.6g}: smoother MSE "
             f"{self.smoother_mse:.6g} / filter MSE {self.filter_mse:.6g}; "
-            f"per unit {np.array2string(self.per_unit, precision=4)})"
+            f"per unit {np.array2string(self.per_unit, precision=4)}{note})"
         )
 
 
-def _ratio(Ps: np.ndarray, Pf: np.ndarray, P: np.ndarray) -> MSERatio:
+#: A steady-state variance below this many ``n eps`` of the largest predicted variance is zero to working
+#: precision; between that and ``RATIO_MIN_DIGITS`` digits more, a ratio of such variances is unreliable.
+ZERO_FACTOR = 64.0
+RATIO_MAX_COND = 1e12
+
+
+def _ratio(Ps: np.ndarray, Pf: np.ndarray, P: np.ndarray, residual: float = 0.0) -> MSERatio:
+    """Per-unit and total ratios with exact zeros: variances within ``resolution`` of 0 are 0 (determined)."""
+    n = P.shape[0]
+    scale = float(np.max(np.abs(P), initial=0.0))
+    resolution = max(ZERO_FACTOR * n * np.finfo(float).eps, 10.0 * residual) * scale
     fd, sd = np.diag(Pf).copy(), np.diag(Ps).copy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per = np.where(fd > 0, sd / np.where(fd > 0, fd, 1.0), np.nan)
+    determined = fd <= resolution
+    bad = (sd > fd + resolution) | (sd < -resolution)
+    if np.any(bad & ~determined):
+        i = int(np.argmax(bad & ~determined))
+        raise NumericalError(
+            f"the steady smoother MSE of h{i + 1} ({sd[i]:.6g}) is not within [0, filter MSE {fd[i]:.6g}] to "
+            f"rounding ({resolution:.3g}): the steady-state solution is inaccurate (DARE residual {residual:.3g})"
+        )
+    fd[determined], sd[determined] = 0.0, 0.0
+    sd = np.clip(sd, 0.0, fd)  # rounding only: the excess was checked above
+    cond = scale / np.where(determined, np.inf, fd)
+    if np.any(cond > RATIO_MAX_COND):
+        i = int(np.argmax(cond))
+        raise IllConditionedError(
+            f"the filter MSE of h{i + 1} is {fd[i]:.3g}, {cond[i]:.3g} times smaller than the largest predicted "
+            f"variance: too close to zero for its smoother/filter ratio to keep 4 digits in double precision; "
+            "rescale the states (a similarity transform) or treat the unit as determined by the outputs",
+            float(cond[i]),
+        )
+    per = np.where(determined, 1.0, sd / np.where(determined, 1.0, fd))
     tf, ts = float(fd.sum()), float(sd.sum())
-    return MSERatio(ts / tf if tf > 0 else float("nan"), per, tf, ts, float(np.trace(P)), fd, sd)
+    total = ts / tf if tf > 0 else 1.0
+    return MSERatio(min(total, 1.0), per, tf, ts, float(np.trace(P)), fd, sd, determined, resolution)
 
 
 def mse_ratio(rnn: LinearRNN) -> MSERatio:
@@ -97,7 +142,7 @@ def mse_ratio(rnn: LinearRNN) -> MSERatio:
     True
     """
     ss = steady_state(v.check_instance(rnn, LinearRNN, "rnn"))
-    return _ratio(ss.smoothed_cov, ss.filtered_cov, ss.predicted_cov)
+    return _ratio(ss.smoothed_cov, ss.filtered_cov, ss.predicted_cov, ss.riccati_residual)
 
 
 def ar1_mse_ratio(a: float, q: float, r: float, c: float = 1.0) -> MSERatio:
@@ -105,7 +150,9 @@ def ar1_mse_ratio(a: float, q: float, r: float, c: float = 1.0) -> MSERatio:
 
     With ``rho = r / c^2`` the predicted variance solves ``P^2 + (rho (1 - a^2) - q) P - q rho = 0`` (positive
     root), then ``P_f = P rho / (P + rho)``, the smoother gain ``J = a P_f / P`` and
-    ``P_s = (P_f - J^2 P) / (1 - J^2)``. As ``r -> inf`` the ratio tends to 1 (nothing to smooth), as
+    ``P_s = (P_f - J^2 P) / (1 - J^2) = P rho (P + rho (1 - a^2)) / ((P + rho (1 - a)) (P + rho (1 + a)))``,
+    evaluated in these cancellation-free forms so that every ``q, r > 0`` (``q / r = 1e-300`` as well as
+    ``1e300``) keeps full relative accuracy. As ``r -> inf`` the ratio tends to 1 (nothing to smooth), as
     ``q / r -> inf`` it tends to 1 too (each ``y_t`` already pins ``h_t`` down); it is smallest in between,
     and lower for ``|a|`` near 1 (a slow process whose future says much about its past).
 
@@ -144,10 +191,12 @@ def ar1_mse_ratio(a: float, q: float, r: float, c: float = 1.0) -> MSERatio:
         raise ValueError("c must be non-zero (with c = 0 the state is unobservable)")
     rho = r / c**2
     beta = rho * (1 - a * a) - q
-    P = (-beta + math.sqrt(beta * beta + 4 * q * rho)) / 2
+    root = math.hypot(beta, 2.0 * math.sqrt(q * rho))  # sqrt(beta^2 + 4 q rho), without overflow
+    # the positive root of P^2 + beta P - q rho = 0, in the form that does not cancel for either sign of beta
+    P = 2.0 * q * rho / (beta + root) if beta > 0 else (root - beta) / 2.0
     Pf = P * rho / (P + rho)
-    J = a * Pf / P
-    Ps = (Pf - J * J * P) / (1 - J * J)
+    # P_s = (P_f - J^2 P) / (1 - J^2) with J = a rho / (P + rho), multiplied out: a product of positive factors
+    Ps = P * rho * (P + rho * (1 - a * a)) / ((P + rho * (1 - a)) * (P + rho * (1 + a)))
     return _ratio(np.array([[Ps]]), np.array([[Pf]]), np.array([[P]]))
 
 

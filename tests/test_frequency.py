@@ -319,18 +319,40 @@ def test_hinf_rtol_validated():
 @pytest.mark.parametrize(
     "call",
     [
-        lambda r: h2_norm(r),
         lambda r: hinf_norm(r),
         lambda r: power_spectrum(r, OMEGA, WhiteNoise(1.0)),
         lambda r: response_covariance(r, WhiteNoise(1.0)),
         lambda r: snr_gain(r, Sinusoid(0.3), WhiteNoise(1.0)),
     ],
-    ids=["h2", "hinf", "psd", "covariance", "snr"],
+    ids=["hinf", "psd", "covariance", "snr"],
 )
 @pytest.mark.parametrize("w", [1.0, 1.2])
 def test_unstable_or_marginal_network_raises_not_stable(call, w):
     with pytest.raises(NotStableError, match=rf"spectral radius of W is {w:g} >= 1"):
         call(LinearRNN(W=w, U=[[1.0]]))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_h2_norm_is_infinite_for_rotations_and_orthogonal_w_as_python_control_says(seed):
+    """Reference: python-control's system_norm(p=2) is inf for a system that is not asymptotically stable; a rotation's
+    computed spectral radius 0.9999999999999999 must not pass as stable (it did: rnnss returned 0.0)."""
+    th = 0.1 + seed
+    rot = LinearRNN(W=[[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]], U=[[1.0], [0.0]], V=[[1.0, 0.0]])
+    orth = LinearRNN(W=rnnss.random_orthogonal(6, rng=seed), U=np.ones((6, 1)), V=np.ones((1, 6)))
+    for rnn in (rot, orth):
+        assert not rnn.is_stable
+        assert h2_norm(rnn) == math.inf
+        with pytest.raises(NotStableError, match="within rounding error of 1|>= 1"):
+            rnnss.stationary_covariance(rnn)
+        with pytest.raises(NotStableError):
+            rnnss.controllability_gramian(rnn)
+    with pytest.warns(UserWarning, match="unit circle"):
+        assert control.system_norm(rnnss.to_statespace(rot), p=2) == math.inf
+
+
+def test_h2_norm_of_an_unstable_network_is_infinite():
+    assert h2_norm(LinearRNN(W=1.2, U=[[1.0]])) == math.inf
+    assert h2_norm(LinearRNN(W=0.5)) == 0.0
 
 
 # -- power spectra and Parseval ------------------------------------------------------------------------

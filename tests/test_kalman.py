@@ -432,8 +432,10 @@ def test_kalman_rnn_structure():
         (f.n_inputs, f.n_outputs) == (4, 3) and not np.any(f.Q) and f.spectral_radius == pytest.approx(ss.filter_radius)
     )
     pair = rnnss.smoother_rnn(rnn)
-    np.testing.assert_allclose(pair.backward.W, ss.smoother_gain)
-    assert pair.backward.n_inputs == 3 + 2 and "SmootherRNN" in repr(pair)
+    # the backward RNN is the information recursion: W = L^T, read-out P (no P^{-1} anywhere)
+    np.testing.assert_allclose(pair.backward.W, ss.error_transition.T)
+    np.testing.assert_allclose(pair.backward.V, ss.predicted_cov)
+    assert pair.backward.n_inputs == rnn.n_hidden + rnn.n_inputs + rnn.n_outputs and "SmootherRNN" in repr(pair)
 
 
 def test_transient_decays_at_the_filter_radius():

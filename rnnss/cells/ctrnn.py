@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,13 +39,13 @@ def _validate_ctrnn(obj: Any) -> None:
     object.__setattr__(obj, "_act", _resolve_activation(obj.activation, obj.derivative))
 
 
-def _save_fields(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+def _save_fields(obj: Any) -> dict[str, Any]:
     if not isinstance(obj.activation, str):
         raise TypeError(
             f"cannot save a {type(obj).__name__} with a custom activation ({obj._act.name}): Python callables are "
             f"not saveable; only the named activations {', '.join(map(repr, ACTIVATIONS))} are"
         )
-    return {name: getattr(obj, name) for name in names}
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init}
 
 
 @register_model
@@ -189,7 +190,7 @@ class CTRNN(Model):
         )
 
     def _save_fields(self) -> dict[str, Any]:
-        return _save_fields(self, ("W", "U", "b", "tau", "activation"))
+        return _save_fields(self)
 
     def __repr__(self) -> str:
         taus = f"{self.tau[0]:g}" if np.all(self.tau == self.tau[0]) else f"[{self.tau.min():g}, {self.tau.max():g}]"
@@ -302,7 +303,7 @@ class EulerCTRNNCell(Cell):
         return float(np.max(np.abs(1.0 - a)) + np.max(a) * sup * np.linalg.norm(self.W, 2))
 
     def _save_fields(self) -> dict[str, Any]:
-        return _save_fields(self, ("W", "U", "b", "tau", "dt", "activation"))
+        return _save_fields(self)
 
     def __repr__(self) -> str:
         return (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,29 +72,35 @@ def filter_rnn(rnn: LinearRNN, ss: SteadyState) -> LinearRNN:
 
 @dataclass(frozen=True, repr=False)
 class SmootherRNN:
-    r"""A bidirectional pair of linear RNNs whose combination is the steady-state RTS smoother.
+    r"""A bidirectional pair of linear RNNs whose combination is the steady-state smoother.
 
     The forward RNN is :func:`kalman_rnn` (state = filtered mean ``m_t``). The backward RNN runs in reverse
-    time from ``g_T = m_T``:
+    time from ``r_{T+1} = 0`` and is the backward information recursion of the smoother:
 
-    .. math:: g_t = J g_{t+1} + \big[I - J W,\; -J U\big] \begin{bmatrix} m_t \\ x_{t+1} \end{bmatrix} - J b,
+    .. math:: r_t = L^T r_{t+1} + V^T S^{-1} (y_t - d - V a_t), \qquad a_t = W m_{t-1} + U x_t + b,
 
-    and its state ``g_t`` is the smoothed mean. It reads the forward states, as a bidirectional layer reads
-    the concatenation of both directions.
+    with ``L = W (I - K V)``; the two directions combine as a bidirectional layer's read-out does,
+    ``E[h_t | all y] = a_t + P r_t``. No inverse of the predicted covariance ``P`` appears, so the pair is
+    exact also when ``P`` is singular (rank-deficient ``Q``, ``R = 0``: every VARMA realisation), where the
+    RTS form ``g_t = J g_{t+1} + ...`` with ``J = P_f W^T P^{-1}`` does not exist.
 
     Attributes
     ----------
     forward : LinearRNN
         Input ``[x_t; y_t]`` (p + m), state the filtered mean.
     backward : LinearRNN
-        Input ``[m_t; x_{t+1}]`` (n + p) in reverse time, state the smoothed mean.
+        Input ``[m_{t-1}; x_t; y_t]`` (n + p + m) in reverse time, state ``r_t``; its read-out ``V = P`` gives
+        the correction ``P r_t`` that the combination adds to ``a_t``.
     steady : SteadyState
         The steady state the gains come from.
+    rnn : LinearRNN
+        The generative model (its ``W, U, b`` form the predicted mean ``a_t`` of the combination).
     """
 
     forward: LinearRNN
     backward: LinearRNN
     steady: SteadyState
+    rnn: LinearRNN
 
     def __repr__(self) -> str:
         return (
@@ -104,7 +109,7 @@ class SmootherRNN:
         )
 
     def run(self, y: ArrayLike, x: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Run both directions on one sequence.
+        """Run both directions on one sequence and combine them.
 
         Parameters
         ----------
@@ -117,31 +122,29 @@ class SmootherRNN:
         -------
         forward : ndarray, shape (T, n)
             Forward states: the steady-state filtered means.
-        backward : ndarray, shape (T, n)
-            Backward states: the steady-state smoothed means.
+        smoothed : ndarray, shape (T, n)
+            The combination ``a_t + P r_t`` of both directions: the steady-state smoothed means.
         """
-        p = self.backward.n_inputs - self.forward.n_hidden  # backward input is [m_t; x_{t+1}]
-        ys, batched = v.as_sequence("y", y, self.forward.n_inputs - p)
+        rnn = self.rnn
+        ys, batched = v.as_sequence("y", y, rnn.n_outputs)
         if batched:
             raise v.DimensionError(
                 f"y must be one sequence of shape (T, {ys.shape[2]}); got a batch of shape {ys.shape}"
             )
         ys = ys[0]
         T = ys.shape[0]
-        if p and x is None:
-            raise ValueError(f"x is required: the model has p = {p} inputs")
-        xs = np.zeros((T, 0)) if x is None else v.as_sequence("x", x, p, steps=T)[0][0]
+        if rnn.n_inputs and x is None:
+            raise ValueError(f"x is required: the model has p = {rnn.n_inputs} inputs")
+        xs = np.zeros((T, 0)) if x is None else v.as_sequence("x", x, rnn.n_inputs, steps=T)[0][0]
         fwd = simulate(self.forward, x=np.hstack([xs, ys]), noise=False).h
-        if T == 1:
-            return fwd, fwd.copy()
-        # Reverse time: step tau = 1..T-1 reads [m_t; x_{t+1}] for t = T-1, ..., 1.
-        z = np.hstack([fwd[:-1], xs[1:]])[::-1]
-        back = simulate(dataclasses.replace(self.backward, h0=fwd[-1]), x=z, noise=False).h[::-1]
-        return fwd, np.vstack([back, fwd[-1:]])
+        prev = np.vstack([self.forward.h0[None], fwd[:-1]])  # m_{t-1}, with m_0 = h0
+        r = simulate(self.backward, x=np.hstack([prev, xs, ys])[::-1], noise=False).h[::-1]
+        a = prev @ rnn.W.T + xs @ rnn.U.T + rnn.b
+        return fwd, a + r @ self.backward.V.T
 
 
 def smoother_rnn(rnn: LinearRNN) -> SmootherRNN:
-    """The steady-state RTS smoother as a bidirectional linear RNN (forward filter RNN + backward RNN).
+    """The steady-state smoother as a bidirectional linear RNN (forward filter RNN + backward information RNN).
 
     Parameters
     ----------
@@ -151,9 +154,9 @@ def smoother_rnn(rnn: LinearRNN) -> SmootherRNN:
     Returns
     -------
     SmootherRNN
-        ``forward = kalman_rnn(rnn)``; ``backward`` has ``W = J`` (n, n), ``U = [I - J W, -J U]`` (n, n + p),
-        ``b = -J b``, ``V = I``. ``SmootherRNN.run(y, x)`` returns both state sequences; the backward one is
-        the smoothed mean.
+        ``forward = kalman_rnn(rnn)``; ``backward`` has ``W = L^T`` (n, n) with ``L = W (I - K V)``,
+        ``U = V^T S^{-1} [-V W, -V U, I]`` (n, n + p + m), ``b = -V^T S^{-1} (V b + d)`` and read-out ``P``.
+        ``SmootherRNN.run(y, x)`` returns the filtered means and the smoothed means ``a_t + P r_t``.
 
     Raises
     ------
@@ -168,8 +171,15 @@ def smoother_rnn(rnn: LinearRNN) -> SmootherRNN:
     >>> fwd.shape, bwd.shape
     ((4, 1), (4, 1))
     """
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
     ss = steady_state(rnn)
-    J = ss.smoother_gain
-    n = rnn.n_hidden
-    backward = LinearRNN(W=J, U=np.hstack([np.eye(n) - J @ rnn.W, -J @ rnn.U]), b=-J @ rnn.b, dt=rnn.dt)
-    return SmootherRNN(filter_rnn(rnn, ss), backward, ss)
+    # r_t = L^T r_{t+1} + V^T S^{-1} (y_t - d - V (W m_{t-1} + U x_t + b)), read out through P
+    H = np.linalg.solve(ss.innovation_cov, rnn.V)  # S^{-1} V
+    backward = LinearRNN(
+        W=ss.error_transition.T,
+        U=np.hstack([-H.T @ rnn.V @ rnn.W, -H.T @ rnn.V @ rnn.U, H.T]),
+        b=-H.T @ (rnn.V @ rnn.b + rnn.d),
+        V=ss.predicted_cov,
+        dt=rnn.dt,
+    )
+    return SmootherRNN(filter_rnn(rnn, ss), backward, ss, rnn)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
 
 from .. import _validate as v
-from .._linalg import solve_dare, solve_stein
+from .._linalg import eigen_clusters, solve_dare, solve_stein, symmetrize
 from ..exceptions import IllConditionedError, NotDetectableError, NotStabilizableError, NumericalError
 from ..linear import LinearRNN
-from ..structure import pbh_test
+from ..structure.pbh import unstable_modes_lost
 
 __all__ = ["SteadyState", "steady_state"]
 
@@ -34,25 +35,33 @@ class SteadyState:
     filtered_cov : ndarray, shape (n, n)
         ``P_f = (I - K V) P``.
     smoothed_cov : ndarray, shape (n, n)
-        ``P_s``, solving ``P_s = P_f + J (P_s - P) J^T`` (a Stein equation): the mid-sequence smoother error.
+        ``P_s = P - P N P``: the mid-sequence smoother error (see ``information``).
     lag_one_cov : ndarray, shape (n, n)
-        ``Cov[h_{t+1}, h_t | all y] = P_s J^T``.
+        ``Cov[h_{t+1}, h_t | all y] = (I - P N) L P``.
     innovation_cov : ndarray, shape (m, m)
         ``S = V P V^T + R``.
     gain : ndarray, shape (n, m)
         The filter gain ``K = P V^T S^{-1}``.
     smoother_gain : ndarray, shape (n, n)
-        ``J = P_f W^T P^{-1}``.
+        The RTS gain ``J = P_f W^T P^{+}`` (minimum-norm where ``P`` is singular): for reference only, nothing
+        here is computed through it.
     filter_matrix : ndarray, shape (n, n)
         ``(I - K V) W``, the recurrent matrix of the filter RNN.
     filter_radius : float
         Spectral radius of ``filter_matrix``: the filter RNN forgets its start like ``filter_radius^t``.
     smoother_radius : float
-        Spectral radius of ``J``, the backward RNN's forgetting rate.
+        Spectral radius of the backward recursion ``L^T``: equal to ``filter_radius`` (``L`` is similar to the
+        filter matrix), the rate at which the smoother forgets the end of the record.
     riccati_residual : float
         ``||DARE(P) - P||_F / ||P||_F`` of the returned solution.
     condition_numbers : dict
-        2-norm condition numbers of ``S`` (``"innovation_cov"``) and ``P`` (``"predicted_cov"``).
+        2-norm condition numbers of ``S`` (``"innovation_cov"``) and ``P`` (``"predicted_cov"``; no result
+        depends on inverting ``P``).
+    error_transition : ndarray, shape (n, n)
+        ``L = W (I - K V)``: the one-step propagation of the prediction error, ``e_{t+1} = L e_t + noise``.
+    information : ndarray, shape (n, n)
+        ``N``, the steady state of the backward information recursion ``N = V^T S^{-1} V + L^T N L`` (a Stein
+        equation in the stable ``L``); ``E[h_t | all y] = a_t + P r_t`` with ``Cov(r_t) = N``.
     """
 
     predicted_cov: np.ndarray
@@ -67,6 +76,8 @@ class SteadyState:
     smoother_radius: float
     riccati_residual: float
     condition_numbers: dict
+    error_transition: np.ndarray
+    information: np.ndarray
 
     def __repr__(self) -> str:
         tr = lambda a: float(np.trace(a))  # noqa: E731
@@ -112,15 +123,9 @@ def steady_state(rnn: LinearRNN) -> SteadyState:
     1.4839
     """
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
-    W, V, Q, R = rnn.W, rnn.V, rnn.Q, rnn.R
+    W, V, Q, R = (np.array(a) for a in (rnn.W, rnn.V, rnn.Q, rnn.R))
     n = rnn.n_hidden
-    lam_r = np.linalg.eigvalsh(R)
-    # Doubling needs R^{-1}; with R singular or nearly so (noise-free outputs, or an ML fit that ended on
-    # the boundary) scipy's extended-pencil solver, which never inverts R, is the right tool.
-    singular_r = lam_r[0] <= 1e-8 * max(float(lam_r[-1]), np.finfo(float).tiny)
-    pbh = pbh_test(rnn, source="noise")  # only modes with |lambda| >= 1 matter for the filter DARE
-    undetectable = pbh.eigenvalues[~pbh.stable & ~pbh.observable]
-    unstabilizable = pbh.eigenvalues[~pbh.stable & ~pbh.controllable]
+    undetectable, unstabilizable = unstable_modes_lost(rnn, source="noise")
     if undetectable.size:
         raise NotDetectableError(
             "(W, V) is not detectable: the mode(s) "
@@ -134,8 +139,68 @@ def steady_state(rnn: LinearRNN) -> SteadyState:
             + " with |lambda| >= 1 receive no process noise; the filter gain for them tends to zero and no "
             "stabilising steady state exists (add process noise to those modes or remove them)"
         )
+    P = _solve_filter_dare(W, V, Q, R)
+    S = symmetrize(V @ P @ V.T + R)
+    lam_s = np.linalg.eigvalsh(S)
+    if lam_s[0] <= 1e-14 * max(float(lam_s[-1]), np.finfo(float).tiny):
+        raise NumericalError(
+            "the steady innovation covariance V P V^T + R is singular "
+            f"(eigenvalues {lam_s[0]:.3g} .. {lam_s[-1]:.3g}): "
+            "some outputs are exact linear functions of the past; drop them or give R a positive variance"
+        )
+    cond = {"innovation_cov": float(lam_s[-1] / lam_s[0]), "predicted_cov": float(np.linalg.cond(P))}
+    if cond["innovation_cov"] > STEADY_MAX_COND:
+        raise IllConditionedError(
+            f"the steady innovation covariance S is ill-conditioned (condition number {cond['innovation_cov']:.3g}); "
+            "rescale the outputs or check R",
+            cond["innovation_cov"],
+        )
+    # the update exactly as the filter computes it (rnnss.kalman._core.masked_update): F = L L^T, X = L^{-1} V P
+    Lc = np.linalg.cholesky(S)
+    X = scipy.linalg.solve_triangular(Lc, V @ P, lower=True)
+    Pf = symmetrize(P - X.T @ X)
+    K = scipy.linalg.solve_triangular(Lc, X, lower=True, trans="T").T
+    residual = float(np.linalg.norm(W @ Pf @ W.T + Q - P) / max(np.linalg.norm(P), np.finfo(float).tiny))
+    if residual > 1e-8:
+        raise NumericalError(f"the DARE solution fails its residual check (relative residual {residual:.3g})")
+    A = np.eye(n) - K @ V
+    Wf = A @ W
+    L = W @ A
+    rho_f = float(np.max(np.abs(np.linalg.eigvals(Wf))))
+    if any(cl.unstable for cl in eigen_clusters(L)):
+        raise NumericalError(
+            f"the steady-state filter is not stable: its error transition W (I - K V) has spectral radius "
+            f"{rho_f:.17g}, on the unit circle within rounding. The model has a zero on the unit circle (for a "
+            "VARMA, an MA root of modulus 1: it is not invertible), so the filter forgets its start only "
+            "polynomially and no steady-state smoother exists; refit with invertible=True or perturb the model"
+        )
+    # Backward information form: N = V^T S^{-1} V + L^T N L, then P_s = P - P N P (no inverse of P anywhere).
+    G = scipy.linalg.solve_triangular(Lc, V, lower=True)
+    N = solve_stein(L.T, G.T @ G)
+    Ps = symmetrize(P - P @ N @ P)
+    lag = (np.eye(n) - P @ N) @ L @ P
+    J = np.linalg.lstsq(P, W @ Pf, rcond=None)[0].T  # RTS gain, for reference (minimum norm if P is singular)
+    return SteadyState(P, Pf, Ps, lag, S, K, J, Wf, rho_f, rho_f, residual, cond, L, N)
+
+
+def _solve_filter_dare(W: np.ndarray, V: np.ndarray, Q: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """The stabilising DARE solution: doubling when ``R`` is well conditioned, else scipy's extended pencil.
+
+    Doubling needs ``R^{-1}``; with ``R`` singular or nearly so (noise-free outputs, or an ML fit that ended
+    on the boundary) scipy's solver, which never inverts ``R``, is the right tool. scipy's warnings about
+    ill-conditioned solves become a named error instead of leaking.
+    """
+    lam_r = np.linalg.eigvalsh(R)
+    singular_r = lam_r[0] <= 1e-8 * max(float(lam_r[-1]), np.finfo(float).tiny)
     try:
-        P = scipy.linalg.solve_discrete_are(W.T, V.T, Q, R) if singular_r else solve_dare(W, V, Q, R)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
+            P = scipy.linalg.solve_discrete_are(W.T, V.T, Q, R) if singular_r else solve_dare(W, V, Q, R)
+    except scipy.linalg.LinAlgWarning as exc:
+        raise IllConditionedError(
+            f"the filter DARE is too ill-conditioned to solve reliably ({exc}); rescale the states or outputs",
+            float("inf"),
+        ) from None
     except (np.linalg.LinAlgError, ValueError) as exc:
         hint = (
             "; with a singular R this usually means the steady innovation covariance V P V^T + R is singular "
@@ -144,40 +209,4 @@ def steady_state(rnn: LinearRNN) -> SteadyState:
             else ""
         )
         raise NumericalError(f"the filter DARE could not be solved ({exc}){hint}") from None
-    P = 0.5 * (P + P.T)
-    S = V @ P @ V.T + R
-    S = 0.5 * (S + S.T)
-    lam_s = np.linalg.eigvalsh(S)
-    if lam_s[0] <= 1e-14 * max(float(lam_s[-1]), np.finfo(float).tiny):
-        raise NumericalError(
-            "the steady innovation covariance V P V^T + R is singular "
-            f"(eigenvalues {lam_s[0]:.3g} .. {lam_s[-1]:.3g}): "
-            "some outputs are exact linear functions of the past; drop them or give R a positive variance"
-        )
-    cond = {"innovation_cov": float(np.linalg.cond(S)), "predicted_cov": float(np.linalg.cond(P))}
-    if cond["innovation_cov"] > STEADY_MAX_COND:
-        raise IllConditionedError(
-            f"the steady innovation covariance S is ill-conditioned (condition number {cond['innovation_cov']:.3g}); "
-            "rescale the outputs or check R",
-            cond["innovation_cov"],
-        )
-    K = scipy.linalg.solve(S, V @ P, assume_a="pos").T
-    A = np.eye(n) - K @ V
-    Pf = A @ P @ A.T + K @ R @ K.T
-    Pf = 0.5 * (Pf + Pf.T)
-    resid_mat = W @ Pf @ W.T + Q - P
-    residual = float(np.linalg.norm(resid_mat) / max(np.linalg.norm(P), np.finfo(float).tiny))
-    if residual > 1e-8:
-        raise NumericalError(f"the DARE solution fails its residual check (relative residual {residual:.3g})")
-    Wf = A @ W
-    rho_f = float(np.max(np.abs(np.linalg.eigvals(Wf))))
-    if rho_f >= 1:
-        raise NumericalError(f"the DARE solution is not stabilising (spectral radius of (I - K V) W = {rho_f:.6g})")
-    if cond["predicted_cov"] > STEADY_MAX_COND:
-        # P nearly singular: J = Pf W^T P^{-1} is then determined only through a pseudo-inverse.
-        J = (np.linalg.pinv(P, hermitian=True) @ W @ Pf).T
-    else:
-        J = scipy.linalg.solve(P, W @ Pf, assume_a="pos").T
-    rho_s = float(np.max(np.abs(np.linalg.eigvals(J))))
-    Ps = solve_stein(J, Pf - J @ P @ J.T)
-    return SteadyState(P, Pf, Ps, Ps @ J.T, S, K, J, Wf, rho_f, rho_s, residual, cond)
+    return symmetrize(P)

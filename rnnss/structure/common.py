@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _validate as v
+from .._linalg import EPS, fro_norm
 from ..linear import LinearRNN
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -14,13 +15,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = []
 
-
-EPS = float(np.finfo(float).eps)
-
-# Computed eigenvalues whose error disks, enlarged by this factor, overlap are treated as one repeated
-# eigenvalue. The first-order bound kappa * eps * ||W|| underestimates the O(eps^(1/k)) splitting of a
-# k x k Jordan block by a modest factor (about 1 for k = 2, a few for k = 3); 10 covers that.
-CLUSTER_FACTOR = 10.0
 
 # A steering target counts as reached when the part of (target - free response) outside the numerically
 # reachable subspace is below this fraction of the problem's scale (max of |target|, |free response|).
@@ -61,12 +55,6 @@ def driving(rnn: LinearRNN, source: str) -> np.ndarray:
 
 def steps_or_n(steps: Any, n: int) -> int:
     return n if steps is None else v.as_int("steps", steps, minimum=1)
-
-
-def fro_norm(M: np.ndarray) -> float:
-    """Frobenius norm, scaled first so that entries near the overflow limit do not overflow their squares."""
-    big = float(np.max(np.abs(M), initial=0.0))
-    return big * float(np.linalg.norm(M / big)) if big > 0 else 0.0
 
 
 def normalised(W: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, float]:

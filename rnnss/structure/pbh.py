@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.linalg
 
 from .. import _validate as v
-from ..linear import LinearRNN
-from .common import CLUSTER_FACTOR, EPS, driving, fro_norm, normalised
+from .._linalg import EigenCluster, eigen_clusters
+from ..linear import CLEARLY_STABLE_GAP, LinearRNN
+from .common import EPS, driving, normalised
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -22,111 +21,8 @@ __all__ = ["PBHResult", "pbh_test", "is_controllable", "is_observable", "is_stab
 # -- PBH eigenvalue test --------------------------------------------------------------------------------
 
 
-def _spectrum(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues of ``W`` and their condition numbers ``kappa_i = 1 / |y_i^H x_i|`` (unit eigenvectors).
-
-    LAPACK's eigenvalues are exact for ``W + E`` with ``||E|| ~ n eps ||W||``; to first order a simple
-    eigenvalue then moves by at most ``kappa_i ||E||``. Defective eigenvalues have ``kappa = inf`` (or
-    huge) and move by ``O(||E||^(1/k))`` instead.
-    """
-    lam, vl, vr = scipy.linalg.eig(W, left=True, right=True)
-    cosine = np.abs(np.einsum("ij,ij->j", vl.conj(), vr))
-    with np.errstate(divide="ignore"):
-        kappa = np.where(cosine > 0, 1.0 / np.where(cosine > 0, cosine, 1.0), np.inf)
-    return lam.astype(complex), kappa
-
-
-def _projector_norm(W: np.ndarray, members: np.ndarray, mu: complex, kappa: np.ndarray) -> float:
-    """``||P||_2`` for the spectral projector onto the invariant subspace of one eigenvalue cluster.
-
-    The mean of a cluster of eigenvalues moves by at most ``||P|| ||E||`` (to first order) under a
-    perturbation ``E``; unlike the individual members of a defective cluster it is well conditioned.
-    Computed from a Schur form with the cluster moved to the top (``T11``): ``||P||^2 = 1 + ||R||^2``
-    where ``T11 R - R T22 = T12`` (the quantity LAPACK's ``trsen`` estimates).
-    """
-    n, k = W.shape[0], members.size
-    if k == n:
-        return 1.0
-    if k == 1:
-        return float(kappa[0])
-    rad = 2.0 * float(np.max(np.abs(members - mu))) + 4.0 * n * EPS * fro_norm(W)
-    T, _, sdim = scipy.linalg.schur(W.astype(complex), output="complex", sort=lambda z: abs(z - mu) <= rad)
-    if sdim != k:  # the recomputed eigenvalues did not separate the same way: fall back to the members' bound
-        return float(np.max(kappa))
-    R = scipy.linalg.solve_sylvester(T[:k, :k], -T[k:, k:], T[:k, k:])
-    return float(np.sqrt(1.0 + np.linalg.norm(R, 2) ** 2))
-
-
-@dataclass(frozen=True)
-class _Cluster:
-    """Computed eigenvalues that cannot be told apart, and where to evaluate the PBH matrices.
-
-    ``points[0]`` is the cluster mean; the other points are the distinct computed members. ``errors`` are
-    absolute error bounds of those points as eigenvalues of ``W``.
-    """
-
-    mean: complex
-    size: int
-    points: np.ndarray
-    errors: np.ndarray
-    unstable: bool
-    conj_of: int | None = None
-
-
-def _modes(W: np.ndarray) -> list[_Cluster]:
-    """The eigenvalue clusters of ``W``, by decreasing modulus of their means."""
-    n = W.shape[0]
-    normW = fro_norm(W)
-    lam, kappa = _spectrum(W)
-    # Clustering: eigenvalues whose first-order error disks (enlarged by CLUSTER_FACTOR) overlap are one.
-    # kappa * eps matches the actual O(eps^(1/k)) scatter of a perturbed k x k Jordan block within a
-    # modest factor, because kappa itself grows like eps^(-(k-1)/k) there; the disks are capped at the
-    # scatter of a 4 x 4 block, (n eps)^(1/4), so that one wildly ill-conditioned eigenvalue cannot swallow
-    # the spectrum. kappa = inf (exactly parallel eigenvectors) only happens for exactly equal computed
-    # eigenvalues (e.g. a triangular Jordan block), which merge by equality with a zero-width disk.
-    err = np.where(np.isfinite(kappa), np.minimum(kappa * n * EPS, (n * EPS) ** 0.25), 0.0) * normW
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(n):
-        for j in range(i + 1, n):
-            if abs(lam[i] - lam[j]) <= CLUSTER_FACTOR * (err[i] + err[j]):
-                parent[find(i)] = find(j)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(i)
-    clusters = []
-    for g in groups.values():
-        members, kap = lam[g], kappa[g]
-        mu = complex(members.mean())
-        k = len(g)
-        mean_err = min(_projector_norm(W, members, mu, kap) * n * EPS, 1.0) * normW
-        # a member of a defective cluster is off by at most about (n eps)^(1/k) ||W|| (Hoelder bound)
-        member_err = np.minimum(kap * n * EPS, (n * EPS) ** (1.0 / k)) * normW
-        distinct = np.abs(members - mu) > 0
-        points = np.concatenate([[mu], members[distinct]]) if k > 1 else np.array([mu])
-        errors = np.concatenate([[mean_err], member_err[distinct]]) if k > 1 else np.array([mean_err])
-        # unstable unless |lambda| < 1 holds beyond the mean's rounding error
-        clusters.append(_Cluster(mu, k, points, errors, abs(mu) >= 1.0 - mean_err))
-    clusters.sort(key=lambda c: (-abs(c.mean), -c.mean.imag))
-    # mark each cluster in the lower half-plane that mirrors an earlier one (same size, conjugate mean)
-    for i, cl in enumerate(clusters):
-        if cl.mean.imag < 0:
-            for j in range(i):
-                other = clusters[j]
-                if other.size == cl.size and abs(other.mean - cl.mean.conjugate()) <= 4 * n * EPS * max(normW, 1e-300):
-                    clusters[i] = dataclasses.replace(cl, conj_of=j)
-                    break
-    return clusters
-
-
 def _pbh_side(
-    W: np.ndarray, M: np.ndarray, rows: bool, clusters: list[_Cluster], only: np.ndarray | None = None
+    W: np.ndarray, M: np.ndarray, rows: bool, clusters: list[EigenCluster], only: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Relative PBH margins, tolerances, defects and verdicts for the clusters selected by ``only``.
 
@@ -285,7 +181,7 @@ def pbh_test(rnn: LinearRNN, *, source: str = "input") -> PBHResult:
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     B = driving(rnn, source)
     W = rnn.W
-    clusters = _modes(W)
+    clusters = eigen_clusters(W)
     cm, ct, cd, cok = _pbh_side(W, B, False, clusters)
     om, ot, od, ook = _pbh_side(W, np.array(rnn.V), True, clusters)
     means = np.array([c.mean for c in clusters])
@@ -318,7 +214,7 @@ def is_controllable(rnn: LinearRNN, *, source: str = "input") -> bool:
     """
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     B = driving(rnn, source)
-    return bool(np.all(_pbh_side(rnn.W, B, False, _modes(rnn.W))[3]))
+    return bool(np.all(_pbh_side(rnn.W, B, False, eigen_clusters(rnn.W))[3]))
 
 
 def is_observable(rnn: LinearRNN) -> bool:
@@ -342,7 +238,7 @@ def is_observable(rnn: LinearRNN) -> bool:
     False
     """
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
-    return bool(np.all(_pbh_side(rnn.W, np.array(rnn.V), True, _modes(rnn.W))[3]))
+    return bool(np.all(_pbh_side(rnn.W, np.array(rnn.V), True, eigen_clusters(rnn.W))[3]))
 
 
 def is_stabilizable(rnn: LinearRNN, *, source: str = "input") -> bool:
@@ -374,7 +270,7 @@ def is_stabilizable(rnn: LinearRNN, *, source: str = "input") -> bool:
     """
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
     B = driving(rnn, source)
-    clusters = _modes(rnn.W)
+    clusters = eigen_clusters(rnn.W)
     unstable = np.array([c.unstable for c in clusters])
     return bool(np.all(_pbh_side(rnn.W, B, False, clusters, unstable)[3]))
 
@@ -400,6 +296,25 @@ def is_detectable(rnn: LinearRNN) -> bool:
     False
     """
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
-    clusters = _modes(rnn.W)
+    clusters = eigen_clusters(rnn.W)
     unstable = np.array([c.unstable for c in clusters])
     return bool(np.all(_pbh_side(rnn.W, np.array(rnn.V), True, clusters, unstable)[3]))
+
+
+def unstable_modes_lost(rnn: LinearRNN, *, source: str = "noise") -> tuple[np.ndarray, np.ndarray]:
+    """The modes on or outside the unit circle that the outputs do not see, and that ``source`` does not drive.
+
+    The PBH test restricted to those modes (the only ones that decide detectability and stabilisability):
+    for a network whose spectral radius is clearly below one nothing is computed beyond the eigenvalues.
+    Returns ``(undetectable, unstabilizable)`` eigenvalue arrays (empty when the model is fine).
+    """
+    W = np.array(rnn.W)
+    if float(np.max(np.abs(np.linalg.eigvals(W)))) < 1.0 - CLEARLY_STABLE_GAP:
+        empty = np.zeros(0, dtype=complex)
+        return empty, empty
+    clusters = eigen_clusters(W)
+    unstable = np.array([c.unstable for c in clusters])
+    means = np.array([c.mean for c in clusters])
+    seen = _pbh_side(W, np.array(rnn.V), True, clusters, unstable)[3]
+    driven = _pbh_side(W, driving(rnn, source), False, clusters, unstable)[3]
+    return means[unstable & ~seen], means[unstable & ~driven]
