@@ -3,7 +3,7 @@
 from .base import Cell, numerical_jacobian, scan
 from .bidirectional import Bidirectional, bidirectional_scan
 from .elman import ACTIVATIONS, ElmanCell
-from .gru import GRUCell
+from .gru import GRUCell, TorchGRUCell
 from .init import random_cell, random_orthogonal, step_fan_in
 from .leaky import LeakyCell
 from .lstm import LSTMCell
@@ -17,6 +17,7 @@ __all__ = [
     "LeakyCell",
     "LSTMCell",
     "GRUCell",
+    "TorchGRUCell",
     "ACTIVATIONS",
     "Bidirectional",
     "bidirectional_scan",
