@@ -24,6 +24,7 @@ from . import (
     spectra,
     steering,
     structure,
+    training,
     varma,
     varma_rnn,
 )
@@ -46,6 +47,7 @@ from .snr import *  # noqa: F403
 from .spectra import *  # noqa: F403
 from .steering import *  # noqa: F403
 from .structure import *  # noqa: F403
+from .training import *  # noqa: F403
 from .varma import *  # noqa: F403
 from .varma_rnn import *  # noqa: F403
 
@@ -69,6 +71,7 @@ _MODULES = (
     cells,
     dynamics,
     memory,
+    training,
     hmm,
     nonlinear_filters,
     io,
