@@ -22,7 +22,7 @@ from .readout import LinearReadout, random_readout
 __all__ = ["train", "TrainingResult"]
 
 _OPTIMIZERS = ("adam", "lbfgs")
-_DEFAULT_VALIDATION = 512
+_DEFAULT_VALIDATION = 256
 
 
 @dataclass(frozen=True, repr=False)
@@ -235,7 +235,7 @@ def train(
     readout : LinearReadout, optional
         Starting read-out (default :func:`random_readout`).
     validation : SequenceData or int, optional
-        Validation data, or with a task the number of validation sequences to draw (default 512 for a
+        Validation data, or with a task the number of validation sequences to draw (default 256 for a
         task, none for fixed data).
     optimizer : {"adam", "lbfgs"}
         The optimiser.
@@ -253,7 +253,7 @@ def train(
         Keep ``||W_block||_2 <= spectral_norm`` for every recurrent block (Adam only); the starting
         weights are projected too.
     eval_every : int, optional
-        Iterations between validation losses (default ``max(1, steps // 50)``).
+        Iterations between validation losses (default ``max(1, steps // 20)``).
     engine : {"auto", "numba", "numpy"}
         The compiled recursions or the NumPy reference.
     rng : numpy.random.Generator or int, optional
@@ -295,7 +295,7 @@ def train(
     lr = 1e-3 if learning_rate is None else v.as_float("learning_rate", learning_rate, positive=True)
     clip = None if clip is None else v.as_float("clip", clip, positive=True)
     spectral_norm = None if spectral_norm is None else v.as_float("spectral_norm", spectral_norm, positive=True)
-    eval_every = max(1, steps // 50) if eval_every is None else v.as_int("eval_every", eval_every, minimum=1)
+    eval_every = max(1, steps // 20) if eval_every is None else v.as_int("eval_every", eval_every, minimum=1)
     if optimizer == "lbfgs" and (clip is not None or spectral_norm is not None):
         raise ValueError("clip and spectral_norm apply to optimizer='adam' only (L-BFGS takes exact full steps)")
     if optimizer == "lbfgs" and learning_rate is not None:
