@@ -264,8 +264,11 @@ def test_training_is_reproducible_and_uses_its_options(rng):
     c = rnnss.train(cell, data, steps=5, batch_size=16, validation=task(8, rng=2), eval_every=2, rng=0)
     np.testing.assert_array_equal(c.validation_steps, [0, 2, 4, 5])
     assert c.iterations == 5 and c.baseline == data.baseline
-    # truncated BPTT trains too
+    # truncated BPTT trains too; a batch larger than the data is the whole data
     assert rnnss.train(cell, data, steps=3, truncate=2, rng=0).iterations == 3
+    ro = rnnss.random_readout(4, 4, rng=3)
+    whole = rnnss.train(cell, data, readout=ro, steps=2, batch_size=100, learning_rate=1e-2, rng=0)
+    assert whole.loss[0] == pytest.approx(rnnss.evaluate_loss(cell, ro, data), rel=1e-12)
 
 
 def test_spectral_norm_constraint_holds_for_every_recurrent_block():

@@ -242,7 +242,8 @@ def train(
     steps : int, default 1000
         Iterations (Adam) or the iteration limit (L-BFGS).
     batch_size : int, default 32
-        Sequences per Adam mini-batch; with a task also the size of L-BFGS's training sample.
+        Sequences per Adam mini-batch (at most all of fixed data); with a task also the size of L-BFGS's
+        training sample.
     learning_rate : float, optional
         Adam's step size (default 1e-3).
     clip : float, optional
@@ -345,6 +346,8 @@ def train(
         if optimizer == "adam":
             opt = Adam(params, lr)
             order = np.empty(0, dtype=int)
+            if fixed is not None:
+                batch_size = min(batch_size, len(fixed))  # a mini-batch never repeats a sequence
             for k in range(steps):
                 if task is not None:
                     batch = _draw(task, batch_size, batch_rng, "training batch")
