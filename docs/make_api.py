@@ -38,6 +38,7 @@ SECTIONS = [
     ("Chaotic benchmark systems", "rnnss.systems"),
     ("Delay embeddings", "rnnss.embedding"),
     ("Memory and gradients through time", "rnnss.memory"),
+    ("Training by backpropagation through time", "rnnss.training"),
     ("Nonlinear state estimation", "rnnss.nonlinear_filters"),
     ("Bridges to other libraries", "rnnss.interop"),
     ("Files", "rnnss.io"),

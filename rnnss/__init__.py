@@ -30,6 +30,7 @@ from . import (
     steering,
     structure,
     systems,
+    training,
     varma,
     varma_rnn,
 )
@@ -59,6 +60,7 @@ from .spectra import *  # noqa: F403
 from .steering import *  # noqa: F403
 from .structure import *  # noqa: F403
 from .systems import *  # noqa: F403
+from .training import *  # noqa: F403
 from .varma import *  # noqa: F403
 from .varma_rnn import *  # noqa: F403
 
@@ -85,6 +87,7 @@ _MODULES = (
     systems,
     embedding,
     memory,
+    training,
     hmm,
     nonlinear_filters,
     io,

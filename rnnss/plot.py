@@ -14,6 +14,7 @@ from .frequency import FrequencyResponse, frequency_response, poles, transmissio
 from .linear import LinearRNN
 from .memory import GradientFlow
 from .spectra import InputSpectrum, power_spectrum
+from .training import TrainingResult
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -29,6 +30,7 @@ __all__ = [
     "plot_bifurcation",
     "plot_lyapunov",
     "plot_gradient_norms",
+    "plot_training",
 ]
 
 
@@ -561,4 +563,40 @@ def plot_gradient_norms(flows: GradientFlow | dict[str, GradientFlow], *, bounds
     ax.set_ylabel(r"$\|\partial s_T / \partial s_{T-k}\|_2$")
     ax.legend(fontsize=8)
     ax.set_title("gradient signal reaching k steps back")
+    return _finish(ax, created)
+
+
+def plot_training(results: TrainingResult | dict[str, TrainingResult], *, ax: Any = None) -> Any:
+    """Training curves: mini-batch loss (thin), validation loss (markers) and the task's baseline (dashed).
+
+    Parameters
+    ----------
+    results : TrainingResult or dict of str to TrainingResult
+        One or several results of :func:`rnnss.train`, by label.
+    ax : matplotlib Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
+    items = results.items() if isinstance(results, dict) else [("", results)]
+    ax, created = _axes(ax, (5.5, 3.6))
+    baselines = set()
+    for i, (label, res) in enumerate(items):
+        if not isinstance(res, TrainingResult):
+            raise TypeError(f"results must hold TrainingResult records; got {type(res).__name__}")
+        color = f"C{i}"
+        ax.plot(np.arange(res.loss.size), res.loss, color=color, lw=0.6, alpha=0.5)
+        if res.validation_loss.size:
+            ax.plot(res.validation_steps, res.validation_loss, "o-", color=color, ms=3, label=label or "validation")
+        if res.baseline is not None and res.baseline not in baselines:
+            baselines.add(res.baseline)
+            ax.axhline(res.baseline, color="k", ls="--", lw=0.8, label="baseline" if len(baselines) == 1 else None)
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=8)
+    ax.set_title("training curves (thin: mini-batch loss)")
     return _finish(ax, created)

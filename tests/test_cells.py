@@ -13,6 +13,7 @@ from rnnss.cells import (
     GRUCell,
     LeakyCell,
     LSTMCell,
+    TorchGRUCell,
     bidirectional_scan,
     numerical_jacobian,
     random_cell,
@@ -47,6 +48,10 @@ CELLS = {
     "lstm-orthogonal": lambda: random_cell("lstm", 3, 2, recurrent="orthogonal", rng=7),
     "gru": lambda: random_cell("gru", 4, 3, gain=1.5, rng=8),
     "gru-no-input": lambda: random_cell("gru", 3, 0, gain=2.0, rng=9),
+    "torch-gru": lambda: dataclasses.replace(
+        random_cell("torch_gru", 4, 3, gain=1.5, rng=10), b=np.linspace(-1, 1, 12), b_h=np.linspace(0.8, -0.5, 12)
+    ),
+    "torch-gru-no-input": lambda: TorchGRUCell(W=random_cell("torch_gru", 3, 0, gain=2.0, rng=11).W, b_h=np.ones(9)),
 }
 
 
@@ -136,6 +141,58 @@ def test_gru_step_against_cho_reference(rng):
     gates = cell.gates(x, h)
     np.testing.assert_allclose(gates["z"], z, rtol=1e-14)
     np.testing.assert_allclose(gates["c"], cand, rtol=1e-14)
+
+
+def test_torch_gru_step_against_reset_after_reference(rng):
+    """Reference: PyTorch's nn.GRU equations written out (reset gate after W_n; z near 1 keeps the state)."""
+    n, p = 3, 2
+    cell = dataclasses.replace(
+        random_cell("torch_gru", n, p, gain=1.5, rng=13), b=rng.standard_normal(9), b_h=rng.standard_normal(9)
+    )
+    Wr, Wz, Wn = np.split(cell.W, 3)
+    Ur, Uz, Un = np.split(cell.U, 3)
+    bir, biz, bin_ = np.split(cell.b, 3)
+    bhr, bhz, bhn = np.split(cell.b_h, 3)
+    h, x = rng.standard_normal(n), rng.standard_normal(p)
+    r = _sigma(Ur @ x + bir + Wr @ h + bhr)
+    z = _sigma(Uz @ x + biz + Wz @ h + bhz)
+    cand = np.tanh(Un @ x + bin_ + r * (Wn @ h + bhn))
+    np.testing.assert_allclose(cell.step(x, h), (1 - z) * cand + z * h, rtol=1e-14)
+    gates = cell.gates(x, h)
+    np.testing.assert_allclose(gates["r"], r, rtol=1e-14)
+    np.testing.assert_allclose(gates["n"], cand, rtol=1e-14)
+    assert "TorchGRUCell(n=3, p=2" in repr(cell)
+
+
+def test_torch_gru_matches_pytorch_output():
+    """Reference: torch.nn.GRU (PyTorch 2.13, float64) with these weights; its output for this input and h0.
+
+    The fields are PyTorch's parameters unchanged: W = weight_hh_l0, U = weight_ih_l0, b = bias_ih_l0,
+    b_h = bias_hh_l0 (gate order r, z, n).
+    """
+    cell = TorchGRUCell(
+        W=[[0.27, -0.46], [-0.92, -0.97], [0.63, 0.83], [0.21, 0.46], [0.09, 0.87], [0.63, -0.99]],
+        U=[
+            [0.02, 0.9, -0.71],
+            [0.9, -0.38, -0.15],
+            [0.66, -0.18, 0.1],
+            [-0.94, 0.51, 0.08],
+            [-0.34, 0.58, -0.39],
+            [-0.09, -0.73, -0.19],
+        ],
+        b=[-0.48, -0.4, 0.63, -0.82, 0.2, 0.46],
+        b_h=[-0.83, -0.53, 0.6, 0.16, -0.81, -0.13],
+    )
+    x = [[0.89, 0.02, 0.95], [-0.84, 0.21, -0.25], [0.6, -0.65, 0.74], [0.09, 0.8, -0.05]]
+    torch_out = np.array(
+        [
+            [0.19406050179852485, 0.1899983539792905],
+            [0.2799481890239983, 0.2716808381481379],
+            [0.19242981000409787, 0.5183839948822856],
+            [0.23946576247947915, 0.1519183390306431],
+        ]
+    )
+    np.testing.assert_allclose(scan(cell, x, h0=[0.3, -0.2]), torch_out, rtol=1e-14)
 
 
 def test_leaky_closed_forms(rng):
@@ -371,6 +428,34 @@ def test_orthogonal_init():
         np.testing.assert_allclose(block.T @ block, np.eye(3), atol=1e-14)
 
 
+def test_identity_init_is_le_jaitly_hinton():
+    """Le et al. (2015): W = I (times gain) and zero bias; with ReLU and no input the state is copied exactly."""
+    cell = random_cell("elman", 4, 2, activation="relu", recurrent="identity", rng=0)
+    np.testing.assert_array_equal(cell.W, np.eye(4))
+    np.testing.assert_array_equal(cell.b, 0.0)
+    h = np.array([0.3, 0.0, 1.2, 2.0])
+    np.testing.assert_array_equal(cell.step(np.zeros(2), h), h)
+    lstm = random_cell("lstm", 3, 1, recurrent="identity", gain=0.5, rng=0)
+    np.testing.assert_array_equal(lstm.W, np.vstack([0.5 * np.eye(3)] * 4))
+
+
+def test_chrono_init_of_lstm_gates():
+    """Tallec & Ollivier (2018): b_f = ln u with u ~ U(1, T_max - 1) and b_i = -b_f (closed-form range and mean)."""
+    cell = random_cell("lstm", 500, 2, chrono=100, rng=3)
+    n = 500
+    bf, bi = cell.b[n : 2 * n], cell.b[:n]
+    np.testing.assert_array_equal(bi, -bf)
+    u = np.exp(bf)
+    assert u.min() >= 1.0 and u.max() <= 99.0
+    # Uniform on [1, 99]: mean 50, sd 98 / sqrt(12) = 28.3; the sample mean is within 4 standard errors.
+    assert abs(u.mean() - 50.0) < 4 * 28.3 / np.sqrt(n)
+    np.testing.assert_array_equal(cell.b[2 * n :], 0.0)
+    with pytest.raises(ValueError, match="chrono initialises the gates of kind='lstm' only"):
+        random_cell("gru", 3, 1, chrono=10, rng=0)
+    with pytest.raises(ValueError, match="chrono must be an integer >= 3"):
+        random_cell("lstm", 3, 1, chrono=2, rng=0)
+
+
 def test_init_is_seeded_and_sets_forget_bias():
     a, b = random_cell("lstm", 3, 2, rng=5), random_cell("lstm", 3, 2, rng=5)
     assert a == b and a != random_cell("lstm", 3, 2, rng=6)
@@ -383,7 +468,7 @@ def test_init_is_seeded_and_sets_forget_bias():
     "kwargs, exc, match",
     [
         (dict(kind="rnn"), ValueError, "kind must be one of"),
-        (dict(kind="elman", recurrent="identity"), ValueError, "recurrent must be"),
+        (dict(kind="elman", recurrent="eye"), ValueError, "recurrent must be one of"),
         (dict(kind="leaky"), ValueError, "alpha is required"),
         (dict(kind="elman", alpha=0.5), ValueError, "alpha is required for kind='leaky' and only used there"),
         (dict(kind="elman", gain=-1.0), ValueError, "gain must be > 0"),
@@ -415,6 +500,8 @@ def test_random_cell_errors(kwargs, exc, match):
         (lambda: LSTMCell(W=np.ones((8, 2)), b=np.ones(4)), r"b must have shape \(8,\); got shape \(4,\)"),
         (lambda: GRUCell(W=np.ones((4, 2))), r"W must have shape \(3n, n\): the r, z, c blocks"),
         (lambda: GRUCell(W=np.ones((3, 1)), b=np.ones((3, 1))), r"b must have shape \(3,\)"),
+        (lambda: TorchGRUCell(W=np.ones((4, 2))), r"W must have shape \(3n, n\): the r, z, n blocks"),
+        (lambda: TorchGRUCell(W=np.ones((3, 1)), b_h=np.ones(2)), r"b_h must have shape \(3,\)"),
     ],
 )
 def test_wrong_parameter_shapes_raise(make, match):
@@ -422,7 +509,9 @@ def test_wrong_parameter_shapes_raise(make, match):
         make()
 
 
-@pytest.mark.parametrize("cls, shape", [(ElmanCell, (2, 2)), (LSTMCell, (8, 2)), (GRUCell, (6, 2))])
+@pytest.mark.parametrize(
+    "cls, shape", [(ElmanCell, (2, 2)), (LSTMCell, (8, 2)), (GRUCell, (6, 2)), (TorchGRUCell, (6, 2))]
+)
 @pytest.mark.parametrize("name", ["W", "U", "b"])
 def test_non_finite_parameters_raise(cls, shape, name):
     kwargs = {"W": np.ones(shape) * 0.1, "U": np.ones((shape[0], 1)), "b": np.zeros(shape[0])}
@@ -493,7 +582,7 @@ def test_step_argument_errors():
 # -- immutability, equality, saving ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["elman-tanh", "leaky", "lstm", "gru"])
+@pytest.mark.parametrize("name", ["elman-tanh", "leaky", "lstm", "gru", "torch-gru"])
 def test_cells_are_frozen_and_compare_exactly(name):
     cell = CELLS[name]()
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -506,7 +595,9 @@ def test_cells_are_frozen_and_compare_exactly(name):
     assert type(cell).__name__ in repr(cell)
 
 
-@pytest.mark.parametrize("name", ["elman-tanh", "elman-relu", "leaky", "lstm", "gru", "gru-no-input"])
+@pytest.mark.parametrize(
+    "name", ["elman-tanh", "elman-relu", "leaky", "lstm", "gru", "gru-no-input", "torch-gru", "torch-gru-no-input"]
+)
 @pytest.mark.parametrize("suffix", [".npz", ".json"])
 def test_save_load_round_trip(tmp_path, name, suffix):
     cell = CELLS[name]()

@@ -17,7 +17,8 @@ def test_example_runs(script, tmp_path):
         text=True,
         timeout=600,
         cwd=tmp_path,
-        env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"},
+        # the checkout's own rnnss, not whichever one is installed (a worktree tests its own code)
+        env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(EXAMPLES[0].parents[1])},
     )
     assert out.returncode == 0, out.stderr[-4000:]
     assert list((tmp_path / "out").glob("*.png")), "the example should save its figures"

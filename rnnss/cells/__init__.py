@@ -4,7 +4,7 @@ from .base import Cell, numerical_jacobian, scan
 from .bidirectional import Bidirectional, bidirectional_scan
 from .ctrnn import CTRNN, EulerCTRNNCell
 from .elman import ACTIVATIONS, ElmanCell
-from .gru import GRUCell
+from .gru import GRUCell, TorchGRUCell
 from .init import random_cell, random_orthogonal, step_fan_in
 from .leaky import LeakyCell
 from .lstm import LSTMCell
@@ -18,6 +18,7 @@ __all__ = [
     "LeakyCell",
     "LSTMCell",
     "GRUCell",
+    "TorchGRUCell",
     "ACTIVATIONS",
     "Bidirectional",
     "bidirectional_scan",

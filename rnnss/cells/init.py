@@ -1,4 +1,4 @@
-"""Seeded initialisation of cell weights: fan-in of one recurrence step, orthogonal recurrent matrices."""
+"""Seeded initialisation of cell weights: fan-in of one recurrence step, orthogonal or identity recurrent matrices."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from .base import Cell
 
 __all__ = ["step_fan_in", "random_orthogonal", "random_cell"]
 
-_GATES = {"elman": 1, "leaky": 1, "lstm": 4, "gru": 3}
+_GATES = {"elman": 1, "leaky": 1, "lstm": 4, "gru": 3, "torch_gru": 3}
+_RECURRENT = ("fan_in", "orthogonal", "identity")
 
 
 def step_fan_in(n_hidden: int, n_inputs: int) -> int:
@@ -89,6 +90,7 @@ def random_cell(
     recurrent: str = "fan_in",
     gain: float = 1.0,
     forget_bias: float = 1.0,
+    chrono: int | None = None,
     rng: Any = None,
 ) -> Cell:
     """A cell with seeded random weights scaled by the fan-in of one recurrence step.
@@ -100,8 +102,8 @@ def random_cell(
 
     Parameters
     ----------
-    kind : {"elman", "leaky", "lstm", "gru"}
-        The cell type.
+    kind : {"elman", "leaky", "lstm", "gru", "torch_gru"}
+        The cell type (``"torch_gru"`` is :class:`TorchGRUCell`, PyTorch's GRU).
     n_hidden : int
         Hidden units ``n``.
     n_inputs : int, default 0
@@ -110,20 +112,28 @@ def random_cell(
         Activation of an Elman or leaky cell (one of :data:`rnnss.cells.ACTIVATIONS`).
     alpha : float, optional
         Leak rate of a leaky cell (required for ``kind="leaky"``).
-    recurrent : {"fan_in", "orthogonal"}
+    recurrent : {"fan_in", "orthogonal", "identity"}
         ``"orthogonal"`` draws each recurrent block ``(n, n)`` as ``gain`` times a random orthogonal matrix
-        (:func:`random_orthogonal`) instead; input weights keep the fan-in scaling.
+        (:func:`random_orthogonal`) instead; ``"identity"`` sets each block to ``gain * I`` (Le, Jaitly &
+        Hinton 2015: a ReLU network with ``W = I`` and zero bias starts by copying its state, so gradients
+        neither vanish nor explode at the start; their "IRNN"). Input weights keep the fan-in scaling.
     gain : float, default 1
         Overall scale.
     forget_bias : float, default 1
         Bias of the LSTM forget gate (``sigma(1) = 0.73``).
+    chrono : int, optional
+        Chrono initialisation of an LSTM (Tallec & Ollivier 2018) for dependencies up to ``chrono``
+        steps: forget biases ``b_f = ln u`` with ``u ~ Uniform(1, chrono - 1)`` per unit and input biases
+        ``b_i = -b_f``. A unit then starts with forget gate ``f = u / (1 + u)``, a memory time constant
+        ``-1 / ln f ~ u`` steps spread up to ``chrono``, and an input gate that is mostly shut, so the cell
+        state is not flooded by every input. Replaces ``forget_bias``; drawn after the input weights.
     rng : numpy.random.Generator or int, optional
-        Random source. Draw order: the recurrent blocks, then the input weights.
+        Random source. Draw order: the recurrent blocks, then the input weights (then the chrono biases).
 
     Returns
     -------
     Cell
-        An :class:`ElmanCell`, :class:`LeakyCell`, :class:`LSTMCell` or :class:`GRUCell`.
+        An :class:`ElmanCell`, :class:`LeakyCell`, :class:`LSTMCell`, :class:`GRUCell` or :class:`TorchGRUCell`.
 
     Raises
     ------
@@ -139,8 +149,8 @@ def random_cell(
     kind = v.as_choice("kind", kind, tuple(_GATES))
     if kind not in _GATES:
         raise ValueError(f"kind must be one of {', '.join(map(repr, _GATES))}; got {kind!r}")
-    if recurrent not in ("fan_in", "orthogonal"):
-        raise ValueError(f"recurrent must be 'fan_in' or 'orthogonal'; got {recurrent!r}")
+    if recurrent not in _RECURRENT:
+        raise ValueError(f"recurrent must be one of {', '.join(map(repr, _RECURRENT))}; got {recurrent!r}")
     if (kind == "leaky") != (alpha is not None):
         raise ValueError(
             "alpha is required for kind='leaky' and only used there"
@@ -150,16 +160,22 @@ def random_cell(
     p = v.as_int("n_inputs", n_inputs, minimum=0)
     gain = v.as_float("gain", gain, positive=True)
     forget_bias = v.as_float("forget_bias", forget_bias)
+    if chrono is not None:
+        if kind != "lstm":
+            raise ValueError(f"chrono initialises the gates of kind='lstm' only; got kind={kind!r}")
+        chrono = v.as_int("chrono", chrono, minimum=3)
     gen = v.as_rng(rng)
     k = _GATES[kind]
     a = gain * math.sqrt(3.0 / step_fan_in(n, p))
     if recurrent == "orthogonal":
         W = np.vstack([random_orthogonal(n, gain=gain, rng=gen) for _ in range(k)])
+    elif recurrent == "identity":
+        W = np.vstack([gain * np.eye(n)] * k)
     else:
         W = gen.uniform(-a, a, (k * n, n))
     U = gen.uniform(-a, a, (k * n, p))
     from .elman import ElmanCell
-    from .gru import GRUCell
+    from .gru import GRUCell, TorchGRUCell
     from .leaky import LeakyCell
     from .lstm import LSTMCell
 
@@ -169,6 +185,12 @@ def random_cell(
         return LeakyCell(W, U, activation=activation, alpha=alpha)
     if kind == "gru":
         return GRUCell(W, U)
+    if kind == "torch_gru":
+        return TorchGRUCell(W, U)
     b = np.zeros(4 * n)
-    b[n : 2 * n] = forget_bias
+    if chrono is None:
+        b[n : 2 * n] = forget_bias
+    else:
+        b[n : 2 * n] = np.log(gen.uniform(1.0, chrono - 1.0, n))
+        b[:n] = -b[n : 2 * n]
     return LSTMCell(W, U, b)
