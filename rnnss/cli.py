@@ -15,10 +15,19 @@ import numpy as np
 from .datafiles import TABLE_SUFFIXES, atomic_write, check_output_path, read_table, write_table
 from .exceptions import FileFormatError
 
-__all__ = ["main", "read_array", "write_array", "EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_USAGE", "EXIT_INTERNAL"]
+__all__ = [
+    "main",
+    "read_array",
+    "write_array",
+    "EXIT_OK",
+    "EXIT_CHECK_FAILED",
+    "EXIT_USAGE",
+    "EXIT_INTERNAL",
+    "EXIT_INCONCLUSIVE",
+]
 
 #: Exit codes of the ``rnnss`` command.
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INCONCLUSIVE = 0, 1, 2, 3, 4
 
 
 class UsageError(Exception):
@@ -151,7 +160,9 @@ def _cmd_kalman_check(args: argparse.Namespace) -> int:
         from .plot import plot_equivalence
 
         _save_figure(plot_equivalence(report), args.plot)
-    return 0 if report.passed else 1
+    if report.status == "inconclusive":
+        return EXIT_INCONCLUSIVE
+    return EXIT_OK if report.passed else EXIT_CHECK_FAILED
 
 
 def _cmd_mse_ratio(args: argparse.Namespace) -> int:
@@ -293,7 +304,8 @@ class _Parser(argparse.ArgumentParser):
 
 _EXIT_CODES = (
     "exit codes: 0 success; 1 a check ran and failed; 2 bad usage or input (one line on stderr); 3 an internal "
-    "error, i.e. a bug in rnnss (one line; rerun with --debug for the traceback)."
+    "error, i.e. a bug in rnnss (one line; rerun with --debug for the traceback); 4 a check could not decide "
+    "(kalman-check: the record is shorter than the transient of the steady-state RNN forms)."
 )
 _INDEX_HELP = "drop this column (0-based number or header name) of CSV inputs: the index column pandas writes"
 

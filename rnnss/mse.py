@@ -49,9 +49,6 @@ class MSERatio:
         Units whose filter MSE is zero to working precision: the state is determined by past outputs (every
         VARMA realisation with an invertible MA part, noise-free outputs of a state). Their MSEs are reported
         as exact zeros, never as rounding noise of either sign.
-    resolution : float
-        The absolute size below which a variance counts as zero: ``max(64 n eps, 10 residual) max|P|``, with
-        the DARE's relative residual.
     """
 
     total: float
@@ -62,7 +59,6 @@ class MSERatio:
     filter_mse_per_unit: np.ndarray
     smoother_mse_per_unit: np.ndarray
     determined: np.ndarray
-    resolution: float
 
     def __float__(self) -> float:
         return self.total
@@ -79,41 +75,68 @@ class MSERatio:
         )
 
 
-#: A steady-state variance below this many ``n eps`` of the largest predicted variance is zero to working
-#: precision; between that and ``RATIO_MIN_DIGITS`` digits more, a ratio of such variances is unreliable.
+#: Rounding multiplier of the error estimates of the steady variances; a ratio whose estimated absolute error
+#: exceeds RATIO_MAX_ERROR (fewer than about 4 digits) is refused with IllConditionedError.
 ZERO_FACTOR = 64.0
-RATIO_MAX_COND = 1e12
+RATIO_MAX_ERROR = 1e-4
 
 
-def _ratio(Ps: np.ndarray, Pf: np.ndarray, P: np.ndarray, residual: float = 0.0) -> MSERatio:
-    """Per-unit and total ratios with exact zeros: variances within ``resolution`` of 0 are 0 (determined)."""
-    n = P.shape[0]
-    scale = float(np.max(np.abs(P), initial=0.0))
-    resolution = max(ZERO_FACTOR * n * np.finfo(float).eps, 10.0 * residual) * scale
+def _ratio(Ps: np.ndarray, Pf: np.ndarray, P: np.ndarray, f_err: Any = 0.0, s_err: Any = 0.0) -> MSERatio:
+    """Per-unit and total ratios from the steady covariances and absolute error bounds of their diagonals.
+
+    A filter variance within its error bound of 0 is exactly 0 (the unit is determined by past outputs); a
+    smoother variance within its bound of 0 is exactly 0 (determined by the whole record). A ratio whose error
+    bound exceeds :data:`RATIO_MAX_ERROR` is refused with its condition number, never printed.
+    """
     fd, sd = np.diag(Pf).copy(), np.diag(Ps).copy()
-    determined = fd <= resolution
-    bad = (sd > fd + resolution) | (sd < -resolution)
-    if np.any(bad & ~determined):
-        i = int(np.argmax(bad & ~determined))
+    f_err = np.broadcast_to(np.asarray(f_err, dtype=float), fd.shape)
+    s_err = np.broadcast_to(np.asarray(s_err, dtype=float), fd.shape)
+    determined = fd <= f_err
+    sd[np.abs(sd) <= s_err] = 0.0
+    bad = ~determined & ((sd > fd + s_err + f_err) | (sd < 0.0))
+    if np.any(bad):
+        i = int(np.argmax(bad))
         raise NumericalError(
             f"the steady smoother MSE of h{i + 1} ({sd[i]:.6g}) is not within [0, filter MSE {fd[i]:.6g}] to "
-            f"rounding ({resolution:.3g}): the steady-state solution is inaccurate (DARE residual {residual:.3g})"
+            f"rounding ({s_err[i]:.3g}): the steady-state solution is inaccurate"
         )
     fd[determined], sd[determined] = 0.0, 0.0
-    sd = np.clip(sd, 0.0, fd)  # rounding only: the excess was checked above
-    cond = scale / np.where(determined, np.inf, fd)
-    if np.any(cond > RATIO_MAX_COND):
-        i = int(np.argmax(cond))
+    sd = np.minimum(sd, fd)  # rounding only: the excess was checked above
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err = np.where(determined, 0.0, (s_err + f_err) / np.where(determined, 1.0, fd))
+    if np.any(err > RATIO_MAX_ERROR):
+        i = int(np.argmax(err))
+        cond = float(err[i] / np.finfo(float).eps / ZERO_FACTOR)
         raise IllConditionedError(
-            f"the filter MSE of h{i + 1} is {fd[i]:.3g}, {cond[i]:.3g} times smaller than the largest predicted "
-            f"variance: too close to zero for its smoother/filter ratio to keep 4 digits in double precision; "
-            "rescale the states (a similarity transform) or treat the unit as determined by the outputs",
-            float(cond[i]),
+            f"the smoother/filter MSE ratio of h{i + 1} cannot be resolved in double precision: its filter MSE "
+            f"{fd[i]:.3g} is below the rounding ({s_err[i]:.3g}) of the smoothed covariance, which is computed as "
+            "a difference of much larger numbers; rescale the states (a similarity transform) so their "
+            "variances are comparable",
+            cond,
         )
     per = np.where(determined, 1.0, sd / np.where(determined, 1.0, fd))
     tf, ts = float(fd.sum()), float(sd.sum())
     total = ts / tf if tf > 0 else 1.0
-    return MSERatio(min(total, 1.0), per, tf, ts, float(np.trace(P)), fd, sd, determined, resolution)
+    return MSERatio(min(total, 1.0), per, tf, ts, float(np.trace(P)), fd, sd, determined)
+
+
+def _steady_errors(ss: Any, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Absolute error bounds of ``diag(P_f)`` (Joseph form) and ``diag(P_s)`` (``P - P N P``) of a steady state.
+
+    Each product is accurate to ``eps`` relative, so a sum of PSD products errs by ``eps`` times its own size;
+    ``A = I - K V`` errs by ``eps ||K V||``, which enters ``A P A^T`` once with ``||A||`` and once squared.
+    ``P_s`` is a difference, so it errs by ``eps (max|P| + max|P N P|)``.
+    """
+    n = ss.predicted_cov.shape[0]
+    eps = np.finfo(float).eps
+    unit = ZERO_FACTOR * n * eps
+    P, N = ss.predicted_cov, ss.information
+    KV = ss.gain @ V
+    nkv, na = float(np.linalg.norm(KV, 2)), float(np.linalg.norm(np.eye(n) - KV, 2))
+    scale = float(np.max(np.abs(P), initial=0.0))
+    f_err = unit * (np.abs(np.diag(ss.filtered_cov)) + (nkv * na + eps * nkv * nkv) * scale)
+    s_err = unit * (scale + float(np.max(np.abs(P @ N @ P), initial=0.0))) * np.ones(n)
+    return f_err, s_err
 
 
 def mse_ratio(rnn: LinearRNN) -> MSERatio:
@@ -141,8 +164,9 @@ def mse_ratio(rnn: LinearRNN) -> MSERatio:
     >>> round(float(r), 6) == round(float(rnnss.ar1_mse_ratio(0.9, 1.0, 1.0)), 6)
     True
     """
-    ss = steady_state(v.check_instance(rnn, LinearRNN, "rnn"))
-    return _ratio(ss.smoothed_cov, ss.filtered_cov, ss.predicted_cov, ss.riccati_residual)
+    rnn = v.check_instance(rnn, LinearRNN, "rnn")
+    ss = steady_state(rnn)
+    return _ratio(ss.smoothed_cov, ss.filtered_cov, ss.predicted_cov, *_steady_errors(ss, rnn.V))
 
 
 def ar1_mse_ratio(a: float, q: float, r: float, c: float = 1.0) -> MSERatio:
@@ -196,7 +220,8 @@ def ar1_mse_ratio(a: float, q: float, r: float, c: float = 1.0) -> MSERatio:
     P = 2.0 * q * rho / (beta + root) if beta > 0 else (root - beta) / 2.0
     Pf = P * rho / (P + rho)
     # P_s = (P_f - J^2 P) / (1 - J^2) with J = a rho / (P + rho), multiplied out: a product of positive factors
-    Ps = P * rho * (P + rho * (1 - a * a)) / ((P + rho * (1 - a)) * (P + rho * (1 + a)))
+    # as a product of O(1) factors, so neither P = 1e300 overflows nor P = 1e-300 underflows
+    Ps = Pf * ((P + rho * (1 - a * a)) / (P + rho * (1 - a))) * ((P + rho) / (P + rho * (1 + a)))
     return _ratio(np.array([[Ps]]), np.array([[Pf]]), np.array([[P]]))
 
 

@@ -6,6 +6,7 @@ import math
 import control
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +23,7 @@ from rnnss import (
 )
 from rnnss.interop import peers as _peers
 
-from .conftest import random_stable
+from .conftest import dense_joint, dense_posterior, random_stable
 
 
 def _data(rnn, T, seed, missing=None):
@@ -109,40 +110,6 @@ def test_filter_smoother_loglik_match_pykalman(name):
 # -- brute force: the dense joint Gaussian of all states and observations --------------------------------
 
 
-def _joint(rnn, x):
-    """Mean and covariance of z = [h_0, h_1..h_T, y_1..y_T] built from the model equations (dense)."""
-    T, n, m = len(x), rnn.n_hidden, rnn.n_outputs
-    N = n * (T + 1)
-    # h = A_h [h_0; eta_1..eta_T] + const, with h_t = W^t h_0 + sum_{s<=t} W^{t-s} (eta_s + U x_s + b).
-    M = np.zeros((N, N))
-    mean_h = np.zeros(N)
-    mean_h[:n] = rnn.h0
-    M[:n, :n] = np.eye(n)
-    for t in range(1, T + 1):
-        M[t * n : (t + 1) * n] = rnn.W @ M[(t - 1) * n : t * n]
-        M[t * n : (t + 1) * n, t * n : (t + 1) * n] += np.eye(n)
-        mean_h[t * n : (t + 1) * n] = rnn.W @ mean_h[(t - 1) * n : t * n] + rnn.U @ x[t - 1] + rnn.b
-    src = scipy.linalg.block_diag(rnn.P0, *([rnn.Q] * T))
-    cov_h = M @ src @ M.T
-    C = np.zeros((m * T, N))
-    for t in range(1, T + 1):
-        C[(t - 1) * m : t * m, t * n : (t + 1) * n] = rnn.V
-    mean_y = C @ mean_h + np.tile(rnn.d, T)
-    cov_y = C @ cov_h @ C.T + np.kron(np.eye(T), rnn.R)
-    cov_hy = cov_h @ C.T
-    return mean_h, cov_h, mean_y, cov_y, cov_hy
-
-
-def _condition(mean_h, cov_h, mean_y, cov_y, cov_hy, y, keep):
-    """Posterior of h given the entries ``keep`` of the stacked y."""
-    yo, Syy, Shy = y[keep], cov_y[np.ix_(keep, keep)], cov_hy[:, keep]
-    G = np.linalg.solve(Syy, Shy.T).T
-    return mean_h + G @ (yo - mean_y[keep]), cov_h - G @ Shy.T
-
-
-import scipy.linalg  # noqa: E402
-
-
 def test_against_dense_joint_gaussian_with_missing_entries():
     """Brute force: filter, smoother, lag-one covariances, smoothed h_0 and loglik from the dense joint Gaussian."""
     rnn = dataclasses.replace(random_stable(3, 2, 1, 11), h0=np.array([0.5, -1.0, 0.2]))
@@ -150,11 +117,11 @@ def test_against_dense_joint_gaussian_with_missing_entries():
     y[2, 0] = np.nan
     y[4] = np.nan
     T, n, m = 7, 3, 2
-    mh, Ch, my, Cy, Chy = _joint(rnn, x)
+    mh, Ch, my, Cy, Chy = dense_joint(rnn, x)
     flat = y.reshape(-1)
     observed = ~np.isnan(flat)
     sm = rnnss.rts_smoother(rnn, y, x)
-    mean, cov = _condition(mh, Ch, my, Cy, Chy, flat, observed)
+    mean, cov = dense_posterior(mh, Ch, my, Cy, Chy, flat, observed)
     for t in range(1, T + 1):
         sl = slice(t * n, (t + 1) * n)
         np.testing.assert_allclose(sm.smoothed_means[t - 1], mean[sl], rtol=1e-10, atol=1e-10)
@@ -163,7 +130,7 @@ def test_against_dense_joint_gaussian_with_missing_entries():
         np.testing.assert_allclose(sm.lag_one_covs[t - 1], cov[sl, prev], rtol=1e-9, atol=1e-10)
         # Filter at t: condition on the observed entries of y_1..y_t only.
         keep = observed & (np.arange(T * m) < t * m)
-        fm, fc = _condition(mh, Ch, my, Cy, Chy, flat, keep)
+        fm, fc = dense_posterior(mh, Ch, my, Cy, Chy, flat, keep)
         np.testing.assert_allclose(sm.filter.filtered_means[t - 1], fm[sl], rtol=1e-10, atol=1e-10)
         np.testing.assert_allclose(sm.filter.filtered_covs[t - 1], fc[sl, sl], rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(sm.initial_mean, mean[:n], rtol=1e-10, atol=1e-10)
@@ -461,12 +428,27 @@ def test_verify_report_passes_and_prints():
     assert "PASSED" in text and "statsmodels" in text and "filterpy" in text
 
 
-def test_verify_too_short_series_fails_honestly():
+def test_verify_too_short_series_is_inconclusive_not_failed():
+    """A record shorter than the predicted transient cannot decide: 'inconclusive: needs >= N steps'."""
     rnn = LinearRNN(W=0.99, Q=0.01, R=10.0, h0=[50.0])
     _, y = _data(rnn, 20, 4)
     report = rnnss.verify_kalman_equivalence(rnn, y, peers=False)
-    assert not report.passed and report.filter_transient is None
-    assert "never" in str(report)
+    assert not report.passed and report.filter_transient is None and report.status == "inconclusive"
+    assert report.needed_steps == 2 * report.predicted_transient + 10 > 20
+    assert f"INCONCLUSIVE: the record is shorter than the transient, needs >= {report.needed_steps}" in str(report)
+    long = rnnss.verify_kalman_equivalence(rnn, _data(rnn, report.needed_steps + 50, 4)[1], peers=False)
+    assert long.status == "passed"
+
+
+def test_verify_reports_a_failing_peer_instead_of_crashing():
+    """filterpy raises LinAlgError on R = 0 (a textbook AR(3)): the report names filterpy's failure and passes."""
+    ar3 = rnnss.varma_to_rnn(rnnss.VARMA(ar=[0.5, -0.2, 0.1], ma=[], sigma=1.0))
+    assert not np.any(ar3.R)
+    y = rnnss.simulate(ar3, 400, rng=1).y
+    report = rnnss.verify_kalman_equivalence(ar3, y)
+    assert report.passed, str(report)
+    assert report.peers["filterpy"].startswith("failed on this model (")
+    assert isinstance(report.peers["statsmodels"], dict) and report.peers["statsmodels"]["loglik"] < 1e-8
 
 
 def test_verify_and_rnn_errors():

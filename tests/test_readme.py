@@ -46,7 +46,14 @@ def test_exit_codes_are_documented_as_the_command_returns_them():
     from rnnss import cli
 
     section = " ".join(README.split("## The three jobs from the shell", 1)[1].split("## ", 1)[0].split())
-    codes = (cli.EXIT_OK, cli.EXIT_CHECK_FAILED, cli.EXIT_USAGE, cli.EXIT_INTERNAL)
-    assert codes == (0, 1, 2, 3)
-    for phrase in ("0 success", "1 a check ran and failed", "2 bad usage or input", "3 an internal error", "--debug"):
+    codes = (cli.EXIT_OK, cli.EXIT_CHECK_FAILED, cli.EXIT_USAGE, cli.EXIT_INTERNAL, cli.EXIT_INCONCLUSIVE)
+    assert codes == (0, 1, 2, 3, 4)
+    for phrase in (
+        "0 success",
+        "1 a check ran and failed",
+        "2 bad usage or input",
+        "3 an internal error",
+        "--debug",
+        "4 a check could not decide",
+    ):
         assert phrase in section and phrase.replace("`", "") in " ".join(cli._EXIT_CODES.split()), phrase

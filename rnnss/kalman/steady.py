@@ -33,7 +33,8 @@ class SteadyState:
     predicted_cov : ndarray, shape (n, n)
         ``P``, the stabilising solution of the filter DARE ``P = W P W^T - W P V^T S^{-1} V P W^T + Q``.
     filtered_cov : ndarray, shape (n, n)
-        ``P_f = (I - K V) P``.
+        ``P_f = (I - K V) P (I - K V)^T + K R K^T`` (the Joseph form of ``(I - K V) P``: PSD, and accurate
+        also where it is small against ``P``).
     smoothed_cov : ndarray, shape (n, n)
         ``P_s = P - P N P``: the mid-sequence smoother error (see ``information``).
     lag_one_cov : ndarray, shape (n, n)
@@ -155,15 +156,16 @@ def steady_state(rnn: LinearRNN) -> SteadyState:
             "rescale the outputs or check R",
             cond["innovation_cov"],
         )
-    # the update exactly as the filter computes it (rnnss.kalman._core.masked_update): F = L L^T, X = L^{-1} V P
     Lc = np.linalg.cholesky(S)
     X = scipy.linalg.solve_triangular(Lc, V @ P, lower=True)
-    Pf = symmetrize(P - X.T @ X)
     K = scipy.linalg.solve_triangular(Lc, X, lower=True, trans="T").T
+    A = np.eye(n) - K @ V
+    # Joseph form: PSD by construction, and a small P_f (a well-observed state, R small against P) keeps its
+    # relative accuracy, which P - K S K^T loses to cancellation
+    Pf = symmetrize(A @ P @ A.T + K @ R @ K.T)
     residual = float(np.linalg.norm(W @ Pf @ W.T + Q - P) / max(np.linalg.norm(P), np.finfo(float).tiny))
     if residual > 1e-8:
         raise NumericalError(f"the DARE solution fails its residual check (relative residual {residual:.3g})")
-    A = np.eye(n) - K @ V
     Wf = A @ W
     L = W @ A
     rho_f = float(np.max(np.abs(np.linalg.eigvals(Wf))))
