@@ -561,10 +561,15 @@ if AVAILABLE:
         return numba.njit(cache=True, nogil=True, error_model="numpy")(f)
 
     # Rebind the primitive names of this module to their compiled versions; numba resolves the kernels'
-    # globals when it compiles them (on first call).
+    # globals when it compiles them (on first call). The per-step primitives are inlined into the kernels
+    # (a call per step would cost more than the step at small K); those off the hot path are not, which
+    # keeps the compile time down.
+    _COLD = ("vargmax", "fill", "lse_sum", "xi_log_step", "add_masked")
     globals().update(
         {
-            name: numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")(f)
+            name: numba.njit(
+                cache=True, nogil=True, error_model="numpy", inline="never" if name in _COLD else "always"
+            )(f)
             for name, f in _PRIMITIVE_SOURCES.items()
         }
     )
