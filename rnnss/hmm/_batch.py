@@ -87,7 +87,15 @@ def _quiet() -> Any:
     return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
 
-def forward(hmm: HMM | GaussianHMM, packed: Packed, method: str, engine: str, *, store: bool) -> tuple:
+def emissions(hmm: HMM | GaussianHMM, packed: Packed, method: str) -> tuple:
+    """The emission table of ``method`` (:func:`scaled_emissions` or :func:`log_emissions`), to compute once
+    and pass to :func:`forward` and :func:`backward`."""
+    return log_emissions(hmm, packed) if method == "log" else scaled_emissions(hmm, packed)
+
+
+def forward(
+    hmm: HMM | GaussianHMM, packed: Packed, method: str, engine: str, *, store: bool, em: tuple | None = None
+) -> tuple:
     """Run the forward kernel: ``(loglik (n,), stops (n,), F (T, K) or None, lognorm (T,) or None)``.
 
     ``F`` holds filtered probabilities (``"scaled"``) or their logarithms (``"log"``); ``stops[s]`` is the
@@ -101,14 +109,15 @@ def forward(hmm: HMM | GaussianHMM, packed: Packed, method: str, engine: str, *,
     lognorm = np.full(packed.total, np.nan) if store else np.empty(1)
     loglik = np.empty(packed.n)
     stops = np.empty(packed.n, dtype=np.int64)
+    em = em if em is not None else emissions(hmm, packed, method)
     with _quiet():
         if method == "log":
-            Elog, idx = log_emissions(hmm, packed)
+            Elog, idx = em
             kern.forward_log(
                 tab["logpi"], tab["A"], tab["logAT"], Elog, idx, packed.offsets, store, F, lognorm, loglik, stops
             )
         else:
-            E, shift, idx = scaled_emissions(hmm, packed)
+            E, shift, idx = em
             kern.forward_scaled(tab["pi"], tab["A"], E, shift, idx, packed.offsets, store, F, lognorm, loglik, stops)
     return loglik, stops, (F if store else None), (lognorm if store else None)
 
@@ -151,7 +160,14 @@ def check_scaled_stops(
 
 
 def backward(
-    hmm: HMM | GaussianHMM, packed: Packed, method: str, engine: str, *, F: np.ndarray | None = None, mode: int = 0
+    hmm: HMM | GaussianHMM,
+    packed: Packed,
+    method: str,
+    engine: str,
+    *,
+    F: np.ndarray | None = None,
+    mode: int = 0,
+    em: tuple | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Run the backward kernel: ``(bh or log bh (T, K), off (T,), gamma (T, K) or None, xi (K, K) or None)``.
 
@@ -165,17 +181,18 @@ def backward(
     gamma = np.full((packed.total, K), np.nan) if mode else np.empty((1, K))
     xi = np.zeros((K, K))
     Fin = F if F is not None else np.empty((1, K))
+    em = em if em is not None else emissions(hmm, packed, method)
     with _quiet():
         if method == "log":
             lbn = np.full((packed.total, K), -np.inf)
-            Elog, idx = log_emissions(hmm, packed)
+            Elog, idx = em
             kern.backward_log(
                 tab["A"], tab["AT"], tab["logA"], Elog, idx, packed.offsets, Fin, mode, lbn, off, gamma, xi
             )
             out = lbn
         else:
             bh = np.zeros((packed.total, K))
-            E, shift, idx = scaled_emissions(hmm, packed)
+            E, shift, idx = em
             kern.backward_scaled(tab["A"], tab["AT"], E, shift, idx, packed.offsets, Fin, mode, bh, off, gamma, xi)
             out = bh
     return out, off, (gamma if mode else None), (xi if mode == 2 else None)

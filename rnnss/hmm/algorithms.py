@@ -225,10 +225,11 @@ class HMMSmootherResult:
 # that). The recursions themselves are the kernels of _kernels.py.
 
 
-def _forward(hmm: HMM | GaussianHMM, seq: np.ndarray, method: str, engine: str) -> tuple[HMMFilterResult, np.ndarray]:
+def _forward(
+    hmm: HMM | GaussianHMM, packed: _batch.Packed, method: str, engine: str, em: tuple | None = None
+) -> tuple[HMMFilterResult, np.ndarray]:
     """The filter result and the kernel's raw output (filtered probabilities, or their logs for ``"log"``)."""
-    packed = _batch.pack([seq])
-    loglik, stops, F, lognorm = _batch.forward(hmm, packed, method, engine, store=True)
+    loglik, stops, F, lognorm = _batch.forward(hmm, packed, method, engine, store=True, em=em)
     if method == "scaled" and loglik[0] == -np.inf:
         _batch.check_scaled_stops(hmm, packed, loglik, stops, engine)
     if method == "log":
@@ -296,7 +297,7 @@ def hmm_forward(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled", engin
     hmm = v.check_instance(hmm, (HMM, GaussianHMM), "hmm")
     method = _method(method)
     engine = resolve_engine(engine)
-    return _forward(hmm, _one_sequence(hmm, y), method, engine)[0]
+    return _forward(hmm, _batch.pack([_one_sequence(hmm, y)]), method, engine)[0]
 
 
 def _impossible(loglik: float, what: str) -> None:
@@ -398,11 +399,11 @@ def hmm_smoother(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled", engi
     hmm = v.check_instance(hmm, (HMM, GaussianHMM), "hmm")
     method = _method(method)
     engine = resolve_engine(engine)
-    seq = _one_sequence(hmm, y)
-    fwd, F = _forward(hmm, seq, method, engine)
+    packed = _batch.pack([_one_sequence(hmm, y)])
+    em = _batch.emissions(hmm, packed, method)
+    fwd, F = _forward(hmm, packed, method, engine, em)
     _impossible(fwd.loglik, "posteriors are")
-    packed = _batch.pack([seq])
-    bh, off, post, xi = _batch.backward(hmm, packed, method, engine, F=F, mode=2)
+    bh, off, post, xi = _batch.backward(hmm, packed, method, engine, F=F, mode=2, em=em)
     return HMMSmootherResult(post, fwd, HMMBackwardResult(method, bh, off), xi)
 
 

@@ -287,6 +287,17 @@ def _random_start(
     return dict(pi=pi, A=A, means=means, covs=np.repeat(C[None], K, axis=0))
 
 
+def _check_covariance(C: np.ndarray, prior: float) -> None:
+    """Refuse data whose covariance (every random start's) is singular, with what to do about it."""
+    w = np.linalg.eigvalsh(C)
+    if not w[0] > 1e-12 * max(w[-1], np.finfo(float).tiny):
+        raise ValueError(
+            f"the data's covariance is singular (eigenvalues {w[0]:.3g} .. {w[-1]:.3g}): "
+            "constant features or fewer observations than dimensions; set covariance_prior > 0 or remove the "
+            "constant features"
+        )
+
+
 def _build(params: dict, emission: str) -> HMM | GaussianHMM:
     if emission == "categorical":
         return HMM(pi=params["pi"], A=params["A"], B=params["B"])
@@ -314,10 +325,11 @@ def _penalty(model: HMM | GaussianHMM, prior: float) -> float:
 
 def _estep(model: HMM | GaussianHMM, packed: _batch.Packed, method: str, engine: str) -> tuple:
     """Log-likelihood per sequence, posteriors (T, K) and expected transition counts (K, K)."""
-    loglik, stops, F, _ = _batch.forward(model, packed, method, engine, store=True)
+    em = _batch.emissions(model, packed, method)
+    loglik, stops, F, _ = _batch.forward(model, packed, method, engine, store=True, em=em)
     if not np.all(np.isfinite(loglik)):
         return loglik, stops, None, None
-    _, _, gamma, xi = _batch.backward(model, packed, method, engine, F=F, mode=2)
+    _, _, gamma, xi = _batch.backward(model, packed, method, engine, F=F, mode=2, em=em)
     return loglik, stops, gamma, xi
 
 
@@ -591,6 +603,8 @@ def fit_hmm(
                 start = {name: np.array(getattr(model_init, name)) for name in model_init._ARRAYS}
             else:
                 start = _random_start(gen, pattern, emission, cov_type, packed.data if d else None, prior)
+                if d:
+                    _check_covariance(start["covs"][0], prior)
 
             def on_iter(it: int, ll: float, r: int = r) -> None:
                 bar.set_postfix_str(f"restart {r}, iteration {it}, loglik {ll:.6g}", refresh=False)

@@ -256,13 +256,14 @@ def run_belief_rnn(belief: BeliefRNN, y: Any, *, engine: str = "auto") -> Belief
     hmm = belief.hmm
     seq = _one_sequence(hmm, y)
     packed = _batch.pack([seq])
-    loglik, _, filtered, lognorm = _batch.forward(hmm, packed, "scaled", engine, store=True)
-    back, off, post, _ = _batch.backward(hmm, packed, "scaled", engine, F=filtered, mode=1)
+    em = _batch.scaled_emissions(hmm, packed)
+    loglik, _, filtered, lognorm = _batch.forward(hmm, packed, "scaled", engine, store=True, em=em)
+    back, off, post, _ = _batch.backward(hmm, packed, "scaled", engine, F=filtered, mode=1, em=em)
     T, K = back.shape
     back[off == -np.inf] = np.nan  # the backward cell's 0 / 0 where the future is impossible from every state
     back[-1] = 1.0 / K  # the cell's state for beta_T = 1, normalised
     # The backward direction's own likelihood: p(y) = prod d_t * sum_i pi_i b_1(i) g_1(i) (g = 1 if T = 1).
-    E, shift, idx = _batch.scaled_emissions(hmm, _batch.pack([seq[:1]]))
+    E, shift, idx = em
     close = float(np.sum(hmm.pi * E[idx[0]] * (back[0] if T > 1 else 1.0)))
     if close > 0 and np.all(off[:-1] > -np.inf):
         backward_loglik = math.fsum([*off[:-1], math.log(close) + shift[idx[0]]])
