@@ -50,6 +50,7 @@ def random_gaussian_hmm(seed, K=3, d=2):
 
 MODELS = [
     pytest.param(lambda: random_hmm(1, K=4, M=5, zeros=0.3), id="categorical-zeros"),
+    pytest.param(lambda: random_hmm(6, K=9, M=3, zeros=0.3), id="categorical-K9"),
     pytest.param(lambda: random_hmm(2, K=1, M=3), id="categorical-K1"),
     pytest.param(lambda: random_gaussian_hmm(3), id="gaussian"),
 ]
@@ -70,8 +71,9 @@ def close(a, b, tol=1e-12):
 def test_numpy_engine_runs_the_kernels_code_objects():
     """One definition: each NumPy kernel is the very code object numba compiles, with NumPy primitives."""
     for name in ("forward_scaled", "forward_log", "backward_scaled", "backward_log", "viterbi"):
-        compiled = getattr(_kernels.NUMBA, name)
-        assert getattr(_kernels.NUMPY, name).__code__ is compiled.py_func.__code__
+        code = getattr(_kernels.NUMPY, name).__code__
+        assert code is getattr(_kernels.NUMBA, name).py_func.__code__  # K >= 8
+        assert code is getattr(_kernels.NUMBA_SMALL_K, name).py_func.__code__  # K < 8: products as dot products
         assert getattr(_kernels.NUMPY, name).__globals__["mtv"] is _kernels.NUMPY_PRIMITIVES["mtv"]
 
 

@@ -102,11 +102,11 @@ def forward(
     first impossible step of sequence ``s`` (its length if none). The scaled kernel's ``-inf`` is not
     checked here (see :func:`check_scaled_stops`).
     """
-    kern = _kernels.kernels(engine)
+    kern = _kernels.kernels(engine, hmm.n_states)
     tab = tables(hmm)
     K = hmm.n_states
-    F = np.full((packed.total, K), np.nan) if store else np.empty((1, K))
-    lognorm = np.full(packed.total, np.nan) if store else np.empty(1)
+    F = np.empty((packed.total if store else 1, K))
+    lognorm = np.empty(packed.total if store else 1)
     loglik = np.empty(packed.n)
     stops = np.empty(packed.n, dtype=np.int64)
     em = em if em is not None else emissions(hmm, packed, method)
@@ -114,11 +114,24 @@ def forward(
         if method == "log":
             Elog, idx = em
             kern.forward_log(
-                tab["logpi"], tab["A"], tab["logAT"], Elog, idx, packed.offsets, store, F, lognorm, loglik, stops
+                tab["logpi"],
+                tab["A"],
+                tab["AT"],
+                tab["logAT"],
+                Elog,
+                idx,
+                packed.offsets,
+                store,
+                F,
+                lognorm,
+                loglik,
+                stops,
             )
         else:
             E, shift, idx = em
-            kern.forward_scaled(tab["pi"], tab["A"], E, shift, idx, packed.offsets, store, F, lognorm, loglik, stops)
+            kern.forward_scaled(
+                tab["pi"], tab["A"], tab["AT"], E, shift, idx, packed.offsets, store, F, lognorm, loglik, stops
+            )
     return loglik, stops, (F if store else None), (lognorm if store else None)
 
 
@@ -129,9 +142,10 @@ def loglik_log(tab: dict, Elog: np.ndarray, packed: Packed, engine: str) -> np.n
     loglik = np.empty(packed.n)
     stops = np.empty(packed.n, dtype=np.int64)
     with _quiet():
-        _kernels.kernels(engine).forward_log(
+        _kernels.kernels(engine, K).forward_log(
             tab["logpi"],
             tab["A"],
+            tab["AT"],
             tab["logAT"],
             Elog,
             packed.data,
@@ -174,24 +188,24 @@ def backward(
     ``mode`` 1 adds the posteriors from the forward pass ``F`` (same ``method``), 2 also the expected
     transition counts summed over all sequences and steps.
     """
-    kern = _kernels.kernels(engine)
+    kern = _kernels.kernels(engine, hmm.n_states)
     tab = tables(hmm)
     K = hmm.n_states
-    off = np.zeros(packed.total)
-    gamma = np.full((packed.total, K), np.nan) if mode else np.empty((1, K))
+    off = np.empty(packed.total)
+    gamma = np.empty((packed.total if mode else 1, K))
     xi = np.zeros((K, K))
     Fin = F if F is not None else np.empty((1, K))
     em = em if em is not None else emissions(hmm, packed, method)
     with _quiet():
         if method == "log":
-            lbn = np.full((packed.total, K), -np.inf)
+            lbn = np.empty((packed.total, K))
             Elog, idx = em
             kern.backward_log(
                 tab["A"], tab["AT"], tab["logA"], Elog, idx, packed.offsets, Fin, mode, lbn, off, gamma, xi
             )
             out = lbn
         else:
-            bh = np.zeros((packed.total, K))
+            bh = np.empty((packed.total, K))
             E, shift, idx = em
             kern.backward_scaled(tab["A"], tab["AT"], E, shift, idx, packed.offsets, Fin, mode, bh, off, gamma, xi)
             out = bh
@@ -200,7 +214,7 @@ def backward(
 
 def viterbi(hmm: HMM | GaussianHMM, packed: Packed, engine: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run the Viterbi kernel: ``(paths (T,) int, log p(y, z*) (n,), stops (n,))``; ``-inf`` if impossible."""
-    kern = _kernels.kernels(engine)
+    kern = _kernels.kernels(engine, hmm.n_states)
     tab = tables(hmm)
     path = np.zeros(packed.total, dtype=np.int64)
     logprob = np.empty(packed.n)

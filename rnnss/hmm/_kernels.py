@@ -84,6 +84,12 @@ def fill(out, c):
         out[i] = c
 
 
+def fill_rows(X, a, b, c):  # X[a:b] = c
+    for t in range(a, b):
+        for i in range(X.shape[1]):
+            X[t, i] = c
+
+
 def copy_into(x, out):
     for i in range(x.shape[0]):
         out[i] = x[i]
@@ -119,13 +125,21 @@ def log_add(x, c, out):  # out = log(x) + c
         out[i] = np.log(x[i]) + c
 
 
-def mtv(M, x, out):  # out = M^T x, as axpy over the rows of M (independent outputs: the loop vectorises)
+def mtv(M, MT, x, out):  # out = M^T x, as axpy over the rows of M: the K outputs vectorise (large K)
     for j in range(out.shape[0]):
         out[j] = 0.0
     for i in range(M.shape[0]):
         xi = x[i]
         for j in range(out.shape[0]):
             out[j] += M[i, j] * xi
+
+
+def mtv_dot(M, MT, x, out):  # out = M^T x as K dot products with the rows of MT = M^T (small K)
+    for j in range(out.shape[0]):
+        s = 0.0
+        for i in range(x.shape[0]):
+            s += MT[j, i] * x[i]
+        out[j] = s
 
 
 def ger(x, y, alpha, out):  # out += alpha x y^T
@@ -172,18 +186,27 @@ def xi_log_step(lf, logA, v, out):  # out += exp(L - lse(L)), L_ij = lf_i + logA
             out[i, j] += math.exp(lf[i] + logA[i, j] + v[j] - m) / s
 
 
-def maxplus(delta, logA, new, back):  # new_j = max_i (delta_i + log A_ij), back_j = first argmax
+def maxplus(delta, logA, new):  # new_j = max_i (delta_i + log A_ij)
     # i outer, j inner: the K maxima are independent, so the inner loop runs over contiguous rows of log A.
     for j in range(new.shape[0]):
         new[j] = delta[0] + logA[0, j]
-        back[j] = 0
     for i in range(1, delta.shape[0]):
         di = delta[i]
         for j in range(new.shape[0]):
             val = di + logA[i, j]
-            if val > new[j]:  # strict: ties keep the lowest state
+            if val > new[j]:
                 new[j] = val
-                back[j] = i
+
+
+def argmax_col(delta, logA, j):  # first argmax_i (delta_i + log A_ij): ties go to the lowest state
+    best = delta[0] + logA[0, j]
+    arg = 0
+    for i in range(1, delta.shape[0]):
+        val = delta[i] + logA[i, j]
+        if val > best:
+            best = val
+            arg = i
+    return arg
 
 
 # =====================================================================================================
@@ -198,11 +221,11 @@ def maxplus(delta, logA, new, back):  # new_j = max_i (delta_i + log A_ij), back
 # each step ends by preparing the next one (one wasted prediction per sequence).
 
 
-def _forward_scaled(pi, A, E, shift, idx, offsets, store, filtered, lognorm, loglik, stops):
+def _forward_scaled(pi, A, AT, E, shift, idx, offsets, store, filtered, lognorm, loglik, stops):
     """Rabiner's normalised forward recursion for every sequence; returns nothing, fills the outputs.
 
-    ``filtered`` (T, K) and ``lognorm`` (T,) are written when ``store`` (the caller fills them with NaN:
-    rows after an impossible step stay NaN; at that step ``filtered`` is NaN and ``lognorm`` -inf).
+    ``filtered`` (T, K) and ``lognorm`` (T,) are written when ``store``: from an impossible step on,
+    ``filtered`` is NaN, and ``lognorm`` is -inf at that step and NaN after it.
     ``loglik[s] = sum_t log c_t`` (``-inf`` if impossible); ``stops[s]`` is the first impossible step of
     sequence ``s`` (its length if none).
     """
@@ -226,7 +249,8 @@ def _forward_scaled(pi, A, E, shift, idx, offsets, store, filtered, lognorm, log
                 comp = 0.0
                 stops[n] = t - a
                 if store:
-                    fill(f, np.nan)
+                    fill_rows(filtered, t, z, np.nan)
+                    fill(lognorm[t:z], np.nan)
                     lognorm[t] = -np.inf
                 break
             div_scalar(f, c, f)
@@ -239,11 +263,11 @@ def _forward_scaled(pi, A, E, shift, idx, offsets, store, filtered, lognorm, log
             else:
                 comp += (lc - s) + total
             total = s
-            mtv(A, f, pred)  # p(z_t+1 | y_1..y_t) = A^T p(z_t | y_1..y_t)
+            mtv(A, AT, f, pred)  # p(z_t+1 | y_1..y_t) = A^T p(z_t | y_1..y_t)
         loglik[n] = total + comp
 
 
-def _forward_log(logpi, A, logAT, Elog, idx, offsets, store, lf, lognorm, loglik, stops):
+def _forward_log(logpi, A, AT, logAT, Elog, idx, offsets, store, lf, lognorm, loglik, stops):
     """The forward recursion in log space: ``lf`` = log p(z_t | y_1..y_t), normalised every step.
 
     The prediction ``logsumexp_i(lf_i + log A_ij)`` is ``m + log(A^T exp(lf - m))`` (one exp per state, not
@@ -273,7 +297,8 @@ def _forward_log(logpi, A, logAT, Elog, idx, offsets, store, lf, lognorm, loglik
                 comp = 0.0
                 stops[n] = t - a
                 if store:
-                    fill(f, np.nan)
+                    fill_rows(lf, t, z, np.nan)
+                    fill(lognorm[t:z], np.nan)
                     lognorm[t] = -np.inf
                 break
             exp_sub(joint, top, e)  # exp(f - max f)
@@ -288,7 +313,7 @@ def _forward_log(logpi, A, logAT, Elog, idx, offsets, store, lf, lognorm, loglik
                 comp += (lc - s2) + total
             total = s2
             # the next prediction, m = max f = top - lc
-            mtv(A, e, s)
+            mtv(A, AT, e, s)
             if vmin(s) >= FAST_LOG_MIN:
                 log_add(s, top - lc, prior)
             else:
@@ -303,8 +328,8 @@ def _forward_log(logpi, A, logAT, Elog, idx, offsets, store, lf, lognorm, loglik
 def _backward_scaled(A, AT, E, shift, idx, offsets, F, mode, bh, off, gamma, xi):
     """The normalised backward recursion, and (``mode`` >= 1) posteriors, (``mode`` 2) expected transitions.
 
-    ``bh[t] = beta_t / sum(beta_t)`` with ``log beta_t = log bh[t] + sum_{s >= t} off[s]``; the caller fills
-    ``bh`` with zeros, which stay where the future is impossible (``off = -inf`` there). With ``F`` the
+    ``bh[t] = beta_t / sum(beta_t)`` with ``log beta_t = log bh[t] + sum_{s >= t} off[s]``; where the future
+    is impossible from every state, ``bh = 0``, ``off = -inf`` and ``gamma`` NaN. With ``F`` the
     filtered distributions: ``gamma[t] ∝ F[t] ⊙ bh[t]`` and ``xi += sum_t xi_t`` where
     ``xi_t(i, j) = F_t(i) A_ij w_j / Z_t``, ``w = b_{t+1} ⊙ bh_{t+1}`` and ``Z_t = sum_i F_t(i) (A w)_i``:
     the sum of ``F_t w^T / Z_t`` is accumulated and multiplied by ``A`` once at the end.
@@ -323,11 +348,13 @@ def _backward_scaled(A, AT, E, shift, idx, offsets, F, mode, bh, off, gamma, xi)
         for t in range(last - 1, a - 1, -1):
             r = idx[t + 1]
             mul_into(E[r], bh[t + 1], w)
-            mtv(AT, w, u)  # u = A w
+            mtv(AT, A, w, u)  # u = A w
             d = vsum(u)
             if not d > 0.0:  # y_t+1..y_T impossible from every state: beta_s = 0 for all s <= t
-                for q in range(a, t + 1):
-                    off[q] = -np.inf
+                fill(off[a : t + 1], -np.inf)
+                fill_rows(bh, a, t + 1, 0.0)
+                if mode >= 1:
+                    fill_rows(gamma, a, t + 1, np.nan)
                 break
             div_scalar(u, d, bh[t])
             off[t] = np.log(d) + shift[r]
@@ -345,7 +372,7 @@ def _backward_log(A, AT, logA, Elog, idx, offsets, LF, mode, lbn, off, gamma, xi
     """The backward recursion in log space; outputs as in ``_backward_scaled`` with ``lbn = log bh``.
 
     ``logsumexp_j(log A_ij + v_j)`` with ``v = log b_{t+1} + lbn_{t+1}`` is ``m + log(A exp(v - m))`` when that
-    row sum is at least ``FAST_LOG_MIN``, else an exact log-sum-exp (the caller fills ``lbn`` with -inf).
+    row sum is at least ``FAST_LOG_MIN``, else an exact log-sum-exp.
     Expected transitions: as in ``_backward_scaled``; a step whose ``Z_t`` is below ``FAST_LOG_MIN`` is
     added exactly in log space instead.
     """
@@ -369,11 +396,13 @@ def _backward_log(A, AT, logA, Elog, idx, offsets, LF, mode, lbn, off, gamma, xi
             add_into(Elog[idx[t + 1]], lbn[t + 1], v)
             m = vmax(v)
             if m == -np.inf:
-                for q in range(a, t + 1):
-                    off[q] = -np.inf
+                fill(off[a : t + 1], -np.inf)
+                fill_rows(lbn, a, t + 1, -np.inf)
+                if mode >= 1:
+                    fill_rows(gamma, a, t + 1, np.nan)
                 break
             exp_sub(v, m, w)
-            mtv(AT, w, u)  # u = A w
+            mtv(AT, A, w, u)  # u = A w
             if vmin(u) >= FAST_LOG_MIN:
                 d = vsum(u)
                 off[t] = m + np.log(d)
@@ -386,8 +415,10 @@ def _backward_log(A, AT, logA, Elog, idx, offsets, LF, mode, lbn, off, gamma, xi
                         row[i] = lse_sum(logA[i], v)
                 top = vmax(row)
                 if top == -np.inf:
-                    for q in range(a, t + 1):
-                        off[q] = -np.inf
+                    fill(off[a : t + 1], -np.inf)
+                    fill_rows(lbn, a, t + 1, -np.inf)
+                    if mode >= 1:
+                        fill_rows(gamma, a, t + 1, np.nan)
                     break
                 exp_sub(row, top, e)
                 ln = top + np.log(vsum(e))
@@ -409,17 +440,19 @@ def _backward_log(A, AT, logA, Elog, idx, offsets, LF, mode, lbn, off, gamma, xi
 
 
 def _viterbi(logpi, logA, Elog, idx, offsets, path, logprob, stops):
-    """Max-product in log space with back-pointers; ``delta`` is kept with maximum 0 (the offsets summed apart).
+    """Max-product in log space; ``logprob[s] = log p(y, z*)`` of sequence ``s`` (``-inf`` if impossible).
 
-    ``logprob[s]`` is ``log p(y, z*)`` of sequence ``s``, or ``-inf`` if it is impossible (its path is then
-    left as the caller filled it); ``stops`` as in ``_forward_scaled``.
+    ``delta_t`` is stored, kept with maximum 0 (the maxima summed apart); the path is recovered backwards as
+    ``z*_{t-1} = argmax_i (delta_{t-1}(i) + log A[i, z*_t])``, the same sums the forward pass maximised, so it
+    is the forward pass's argmax (ties to the lowest state) without storing back-pointers: the forward pass
+    only takes maxima, which do not branch unpredictably. An impossible sequence's path is left as the
+    caller filled it; ``stops`` as in ``_forward_scaled``.
     """
     K = logA.shape[0]
     longest = 0
     for n in range(offsets.shape[0] - 1):
         longest = max(longest, offsets[n + 1] - offsets[n])
-    back = np.empty((longest + 1, K), np.int64)  # row t - a: pointers into step t - 1 (row 0 unused)
-    delta = np.empty(K)
+    D = np.empty((longest, K))
     new = np.empty(K)
     for n in range(offsets.shape[0] - 1):
         a = offsets[n]
@@ -436,19 +469,19 @@ def _viterbi(logpi, logA, Elog, idx, offsets, path, logprob, stops):
                 comp = 0.0
                 stops[n] = t - a
                 break
-            sub_scalar(new, top, delta)
+            sub_scalar(new, top, D[t - a])
             s = total + top
             if abs(total) >= abs(top):
                 comp += (total - s) + top
             else:
                 comp += (top - s) + total
             total = s
-            maxplus(delta, logA, new, back[t - a + 1])  # for step t + 1
+            maxplus(D[t - a], logA, new)  # for step t + 1
         logprob[n] = total + comp
         if total > -np.inf:
-            path[z - 1] = vargmax(delta)
+            path[z - 1] = vargmax(D[z - 1 - a])
             for t in range(z - 1, a, -1):
-                path[t - 1] = back[t - a, path[t]]
+                path[t - 1] = argmax_col(D[t - 1 - a], logA, path[t])
 
 
 # =====================================================================================================
@@ -480,8 +513,12 @@ def _np_log_add(x, c, out):
     np.add(np.log(x, out=out), c, out=out)
 
 
-def _np_mtv(M, x, out):
+def _np_mtv(M, MT, x, out):
     np.matmul(x, M, out=out)
+
+
+def _np_fill_rows(X, a, b, c):
+    X[a:b] = c
 
 
 def _np_ger(x, y, alpha, out):
@@ -504,10 +541,12 @@ def _np_xi_log_step(lf, logA, v, out):
     out += E / E.sum()
 
 
-def _np_maxplus(delta, logA, new, back):
-    S = delta[:, None] + logA
-    back[:] = np.argmax(S, axis=0)
-    new[:] = np.take_along_axis(S, back[None, :], axis=0)[0]
+def _np_maxplus(delta, logA, new):
+    np.max(delta[:, None] + logA, axis=0, out=new)
+
+
+def _np_argmax_col(delta, logA, j):
+    return int(np.argmax(delta + logA[:, j]))
 
 
 def _np_fill(out, c):
@@ -525,6 +564,7 @@ NUMPY_PRIMITIVES = dict(
     vdot=lambda x, y: np.dot(x, y),
     vargmax=lambda x: int(np.argmax(x)),
     fill=_np_fill,
+    fill_rows=_np_fill_rows,
     copy_into=_np_copy_into,
     add_into=_np_add_into,
     mul_into=_np_mul_into,
@@ -538,6 +578,7 @@ NUMPY_PRIMITIVES = dict(
     lse_sum=_np_lse_sum,
     xi_log_step=_np_xi_log_step,
     maxplus=_np_maxplus,
+    argmax_col=_np_argmax_col,
 )
 _PRIMITIVE_SOURCES = {name: globals()[name] for name in NUMPY_PRIMITIVES}
 _KERNEL_SOURCES = {
@@ -555,29 +596,48 @@ NUMPY = types.SimpleNamespace(
     **{name: types.FunctionType(f.__code__, _numpy_globals, name) for name, f in _KERNEL_SOURCES.items()}
 )
 
+# Below this number of states the products A^T x run as K dot products (the axpy form only pays once its
+# loop over K vectorises); the kernels that use them are compiled in both forms, each on first use.
+SMALL_K = 8
+_MTV_KERNELS = ("forward_scaled", "forward_log", "backward_scaled", "backward_log")
+
 if AVAILABLE:
-    # error_model="numpy": 0/0 is NaN and x/0 is inf, as on the NumPy engine (and no zero check per division).
+
     def _compile(f):
+        # error_model="numpy": 0/0 is NaN and x/0 is inf, as on the NumPy engine (and no zero test per division)
         return numba.njit(cache=True, nogil=True, error_model="numpy")(f)
 
     # Rebind the primitive names of this module to their compiled versions; numba resolves the kernels'
     # globals when it compiles them (on first call). The per-step primitives are inlined into the kernels
     # (a call per step would cost more than the step at small K); those off the hot path are not, which
     # keeps the compile time down.
-    _COLD = ("vargmax", "fill", "lse_sum", "xi_log_step", "add_masked")
+    _COLD = ("vargmax", "fill", "fill_rows", "lse_sum", "xi_log_step", "add_masked")
     globals().update(
         {
             name: numba.njit(
                 cache=True, nogil=True, error_model="numpy", inline="never" if name in _COLD else "always"
             )(f)
-            for name, f in _PRIMITIVE_SOURCES.items()
+            for name, f in {**_PRIMITIVE_SOURCES, "mtv_dot": mtv_dot}.items()
         }
     )
+
+    def _small_k_variant(f):
+        # The same code with ``mtv`` bound to the dot form; its own name keeps numba's cache entries apart.
+        g = types.FunctionType(f.__code__, {**globals(), "mtv": globals()["mtv_dot"]}, f.__name__ + "_small_k")
+        g.__qualname__ = g.__name__
+        return g
+
     NUMBA = types.SimpleNamespace(**{name: _compile(f) for name, f in _KERNEL_SOURCES.items()})
+    NUMBA_SMALL_K = types.SimpleNamespace(
+        **{name: _compile(_small_k_variant(f)) if name in _MTV_KERNELS else getattr(NUMBA, name)
+           for name, f in _KERNEL_SOURCES.items()}
+    )  # fmt: skip
 else:  # pragma: no cover - exercised only where numba is missing
-    NUMBA = None
+    NUMBA = NUMBA_SMALL_K = None
 
 
-def kernels(engine: str) -> types.SimpleNamespace:
-    """The kernels of a resolved engine name (``"numba"`` or ``"numpy"``)."""
-    return NUMBA if engine == "numba" else NUMPY
+def kernels(engine: str, n_states: int = SMALL_K) -> types.SimpleNamespace:
+    """The kernels of a resolved engine name (``"numba"`` or ``"numpy"``) for ``n_states`` states."""
+    if engine != "numba":
+        return NUMPY
+    return NUMBA_SMALL_K if n_states < SMALL_K else NUMBA

@@ -279,6 +279,7 @@ class OneHotSoftmaxCell(Cell):
             tab = dict(
                 logpi=np.array(self._cache["log_pi"]),
                 A=np.array(self.transition_matrix),
+                AT=np.ascontiguousarray(self.transition_matrix.T),
                 logAT=np.ascontiguousarray(self._cache["log_A"].T),
                 logB=np.ascontiguousarray(self._cache["log_B"]),
             )
