@@ -46,6 +46,8 @@ class HMMRestart:
         ``"singular"`` (an M-step made a covariance singular or ill-conditioned).
     message : str
         Why the run stopped, in words, with the numbers.
+    loglik_history : ndarray, shape (n_evaluated,)
+        Log-likelihood of the starting parameters and after each iteration (see ``HMMFitReport``).
     """
 
     index: int
@@ -54,6 +56,7 @@ class HMMRestart:
     n_iter: int
     status: str
     message: str
+    loglik_history: np.ndarray
 
     @property
     def converged(self) -> bool:
@@ -624,7 +627,7 @@ def fit_hmm(
             )
             bar.update(1)
     restarts = tuple(
-        HMMRestart(i, lls[0], lls[n] if model is not None else lls[0], n, status, msg)
+        HMMRestart(i, lls[0], lls[n] if model is not None else lls[0], n, status, msg, np.array(lls))
         for i, (model, lls, objs, n, status, msg) in enumerate(runs)
     )
     usable = [i for i, run in enumerate(runs) if run[0] is not None]
