@@ -36,7 +36,7 @@ def main(argv=None):
     T, restarts = (2000, 2) if args.quick else (10_000, 5)
 
     truth = rnnss.load(DATA / "casino_hmm.json")
-    draw = rnnss.hmm_sample(truth, T, rng=2026)
+    draw = truth.sample(T, rng=2026)
     rolls, loaded_truth = draw.y, draw.states == 1
     print(f"the casino rolled {T} times; the loaded die was in play {loaded_truth.mean():.0%} of the time\n")
 

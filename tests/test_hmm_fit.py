@@ -191,7 +191,7 @@ def test_max_iter_message_and_zero_iterations():
 
 def test_casino_parameters_recovered_from_10000_rolls():
     truth = rnnss.load(rnnss_examples("casino_hmm.json"))
-    rolls = rnnss.hmm_sample(truth, 10_000, rng=2026).y
+    rolls = truth.sample(10_000, rng=2026).y
     fit = fit_hmm(rolls, 2, n_restarts=3, rng=0)
     assert fit.converged
     loaded = int(np.argmax(fit.model.B[:, 5]))  # label switching: the loaded die favours a six

@@ -1,21 +1,20 @@
-"""The HMM recursions, written once: compiled by numba, or run as they are on NumPy (the reference engine).
+"""The HMM recursions, written once: compiled by numba, or run as they are on NumPy (the reference engine)."""
 
-Every recursion below (scaled and log-space forward, backward with smoothing statistics, Viterbi) is one
-Python function in the subset numba's nopython mode compiles. Its per-step vector work goes through a few
-primitives (``vmax``, ``mul_into``, ``mv``, ...). Two engines run the *same* function objects' code:
-
-* ``numba``: the functions compiled (``cache=True``), the primitives compiled loops over ``K``;
-* ``numpy``: the very same code objects, uncompiled, with each primitive name bound to a vectorised NumPy
-  twin of one line (``np.matmul``, ``np.exp``, ...), so the reference engine is not a Python loop over
-  ``K`` (that is the approach of :mod:`rnnss.kalman._adjoint`).
-
-Layout shared by all kernels: ``n`` sequences are concatenated along time, sequence ``s`` occupying rows
-``offsets[s]:offsets[s + 1]`` (ragged lengths). Emissions are a table ``E`` with a row index per time step:
-row ``t`` of the emission likelihoods is ``E[idx[t]]``. For a categorical HMM ``E = B^T`` (``M`` rows) and
-``idx`` is the symbol sequence, so no ``(T, K)`` array is formed; for a Gaussian HMM ``E`` holds one row
-per step and ``idx = arange(T)``. Scaled kernels read likelihoods divided by a per-row constant and add
-``shift[idx[t]]`` (the log of that constant) back in log space; log kernels read log-likelihoods.
-"""
+# Every recursion below (scaled and log-space forward, backward with smoothing statistics, Viterbi) is one
+# Python function in the subset numba's nopython mode compiles. Its per-step vector work goes through a few
+# primitives (``vmax``, ``mul_into``, ``mtv``, ...). Two engines run the *same* function objects' code:
+#
+# * ``numba``: the functions compiled (``cache=True``), the primitives compiled loops over ``K``;
+# * ``numpy``: the very same code objects, uncompiled, with each primitive name bound to a vectorised NumPy
+#   twin of one line (``np.matmul``, ``np.exp``, ...), so the reference engine is not a Python loop over
+#   ``K`` (that is the approach of :mod:`rnnss.kalman._adjoint`).
+#
+# Layout shared by all kernels: ``n`` sequences are concatenated along time, sequence ``s`` occupying rows
+# ``offsets[s]:offsets[s + 1]`` (ragged lengths). Emissions are a table ``E`` with a row index per time step:
+# row ``t`` of the emission likelihoods is ``E[idx[t]]``. For a categorical HMM ``E = B^T`` (``M`` rows) and
+# ``idx`` is the symbol sequence, so no ``(T, K)`` array is formed; for a Gaussian HMM ``E`` holds one row
+# per step and ``idx = arange(T)``. Scaled kernels read likelihoods divided by a per-row constant and add
+# ``shift[idx[t]]`` (the log of that constant) back in log space; log kernels read log-likelihoods.
 
 from __future__ import annotations
 

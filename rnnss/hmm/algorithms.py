@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass
 from functools import cached_property
 from typing import Any
 
@@ -104,16 +104,13 @@ class HMMFilterResult:
 
     After an impossible observation (``p(y_t | y_1..y_{t-1}) = 0``) the filter is undefined: from that step
     on ``filtered`` is NaN, ``log_normalizers`` is ``-inf`` at the step and NaN after it, and
-    ``loglik = -inf``. ``predicted`` and ``log_alpha`` are computed on first access.
+    ``loglik = -inf``. The properties ``predicted`` (``p(z_t | y_1..y_{t-1})``, shape (T, K)) and ``log_alpha``
+    (``log p(y_1..y_t, z_t)``, shape (T, K)) are computed on first access.
 
     Attributes
     ----------
     filtered : ndarray, shape (T, K)
         ``p(z_t | y_1..y_t)`` (the normalised ``alpha_t``).
-    predicted : ndarray, shape (T, K)
-        ``p(z_t | y_1..y_{t-1})`` (``pi`` at ``t = 1``).
-    log_alpha : ndarray, shape (T, K)
-        ``log alpha_t = log p(y_1..y_t, z_t)``; ``-inf`` for impossible states.
     log_normalizers : ndarray, shape (T,)
         ``log p(y_t | y_1..y_{t-1})``; they sum to ``loglik``.
     loglik : float
@@ -126,9 +123,14 @@ class HMMFilterResult:
     log_normalizers: np.ndarray
     loglik: float
     method: str
-    _pi: np.ndarray = field(repr=False, compare=False)
-    _A: np.ndarray = field(repr=False, compare=False)
-    _log_filtered: np.ndarray | None = field(repr=False, compare=False)
+    pi: InitVar[np.ndarray]  # what the lazy properties need: not fields of the record
+    A: InitVar[np.ndarray]
+    log_filtered: InitVar[np.ndarray | None] = None
+
+    def __post_init__(self, pi: np.ndarray, A: np.ndarray, log_filtered: np.ndarray | None) -> None:
+        object.__setattr__(self, "_pi", pi)
+        object.__setattr__(self, "_A", A)
+        object.__setattr__(self, "_log_filtered", log_filtered)
 
     @cached_property
     def predicted(self) -> np.ndarray:
@@ -140,7 +142,8 @@ class HMMFilterResult:
 
     @cached_property
     def log_alpha(self) -> np.ndarray:
-        """``log p(y_1..y_t, z_t) = log p(z_t | y_1..y_t) + log p(y_1..y_t)``, shape ``(T, K)``."""
+        """``log alpha_t = log p(y_1..y_t, z_t) = log p(z_t | y_1..y_t) + log p(y_1..y_t)``, shape ``(T, K)``;
+        ``-inf`` for impossible states."""
         lf = self._log_filtered if self._log_filtered is not None else _log(self.filtered)
         with np.errstate(invalid="ignore"):
             out = lf + np.cumsum(self.log_normalizers)[:, None]
@@ -156,22 +159,26 @@ class HMMFilterResult:
 class HMMBackwardResult:
     """Output of :func:`hmm_backward`.
 
+    The property ``log_beta`` (``log p(y_{t+1}..y_T | z_t)``, shape (T, K)) is computed on first access.
+
     Attributes
     ----------
-    log_beta : ndarray, shape (T, K)
-        ``log beta_t = log p(y_{t+1}..y_T | z_t)`` (``0`` at ``t = T``; ``-inf`` where the future is
-        impossible from that state); computed on first access.
     method : str
         ``"scaled"`` or ``"log"``.
     """
 
     method: str
-    _normalised: np.ndarray = field(repr=False, compare=False)  # beta_t / sum(beta_t), or its log
-    _log_scales: np.ndarray = field(repr=False, compare=False)  # log of the per-step normalisers
+    normalised: InitVar[np.ndarray]  # beta_t / sum(beta_t), or its log: not a field of the record
+    log_scales: InitVar[np.ndarray]  # the logs of the per-step normalisers
+
+    def __post_init__(self, normalised: np.ndarray, log_scales: np.ndarray) -> None:
+        object.__setattr__(self, "_normalised", normalised)
+        object.__setattr__(self, "_log_scales", log_scales)
 
     @cached_property
     def log_beta(self) -> np.ndarray:
-        """``log beta_t = log(normalised beta_t) + sum_{s >= t} log d_s``, shape ``(T, K)``."""
+        """``log beta_t = log p(y_{t+1}..y_T | z_t)``, shape ``(T, K)``: ``0`` at ``t = T``, ``-inf`` where the future
+        is impossible from that state (the normalised ``beta_t`` plus the summed log normalisers)."""
         with np.errstate(invalid="ignore"):
             suffix = np.cumsum(self._log_scales[::-1])[::-1]
             return (self._normalised if self.method == "log" else _log(self._normalised)) + suffix[:, None]

@@ -561,7 +561,7 @@ def fit_hmm(
     --------
     >>> import rnnss
     >>> casino = rnnss.HMM(pi=[0.5, 0.5], A=[[0.95, 0.05], [0.1, 0.9]], B=[[1 / 6] * 6, [0.1] * 5 + [0.5]])
-    >>> rolls = rnnss.hmm_sample(casino, 2000, rng=0).y
+    >>> rolls = casino.sample(2000, rng=0).y
     >>> fit = rnnss.fit_hmm(rolls, 2, n_restarts=3, rng=1)
     >>> fit.converged
     True
@@ -742,7 +742,7 @@ def select_hmm_order(
     --------
     >>> import rnnss
     >>> casino = rnnss.HMM(pi=[0.5, 0.5], A=[[0.95, 0.05], [0.1, 0.9]], B=[[1 / 6] * 6, [0.1] * 5 + [0.5]])
-    >>> rolls = rnnss.hmm_sample(casino, 3000, rng=0).y
+    >>> rolls = casino.sample(3000, rng=0).y
     >>> sel = rnnss.select_hmm_order(rolls, n_states=[1, 2, 3], n_restarts=3, rng=1)
     >>> sel.best_n_states
     2
