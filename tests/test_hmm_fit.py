@@ -297,6 +297,12 @@ def test_empty_and_invalid_inputs_are_refused():
         fit_hmm([[0, 1], []], 2)
     with pytest.raises(ValueError, match=r"sequences\[1\] must hold symbols in \[0, 2\)"):
         fit_hmm([[0, 1], [2]], 2, n_symbols=2)
+    with pytest.raises(
+        ValueError, match=r"sequences\[1\] must hold symbols in \[0, 3\) .* got sequences\[1\]\[0\] = -1"
+    ):
+        fit_hmm([[0, 2], [-1]], 2)
+    with pytest.raises(ValueError, match=r"must hold integer symbols .* got sequences\[0\] = 0.5"):
+        fit_hmm([0.5, 1.0], 2)
     with pytest.raises(ValueError, match="n_states must be an integer >= 1"):
         fit_hmm(y, 0)
     with pytest.raises(ValueError, match="emission must be one of 'categorical', 'gaussian'; got 'poisson'"):

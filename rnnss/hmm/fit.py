@@ -225,9 +225,13 @@ class HMMOrderSelection:
 
 
 def _categorical_data(sequences: Any, n_symbols: int | None) -> tuple[list[np.ndarray], int]:
-    if n_symbols is None:
-        seqs, _ = v.as_symbol_sequences("sequences", sequences, np.iinfo(np.int64).max)
-        return seqs, int(max(int(s.max()) for s in seqs)) + 1
+    if n_symbols is None:  # the largest symbol + 1; as_symbol_sequences then checks everything against it
+        try:
+            parts = sequences if isinstance(sequences, (list, tuple)) and v.ndim(sequences[0]) >= 1 else [sequences]
+            n_symbols = max(int(np.max(np.asarray(e, dtype=float))) for e in parts) + 1
+        except (TypeError, ValueError, IndexError, OverflowError):
+            n_symbols = 1
+        n_symbols = max(n_symbols, 1)
     return v.as_symbol_sequences("sequences", sequences, n_symbols)[0], n_symbols
 
 
@@ -322,8 +326,8 @@ def _penalty(model: HMM | GaussianHMM, prior: float) -> float:
     """``-prior / 2 * sum_k tr(Sigma_k^{-1})``: the log of the (improper) covariance prior EM maximises with."""
     if prior == 0.0 or isinstance(model, HMM):
         return 0.0
-    Linv = [np.linalg.inv(L) for L in model._cache["chol"]]
-    return -0.5 * prior * float(sum(np.sum(Li * Li) for Li in Linv))
+    Linv = model._cache["chol_inv_T"]  # tr(Sigma^{-1}) = ||L^{-1}||_F^2
+    return -0.5 * prior * float(np.sum(Linv * Linv))
 
 
 def _estep(model: HMM | GaussianHMM, packed: _batch.Packed, method: str, engine: str) -> tuple:
@@ -428,7 +432,7 @@ def _em(
             if gain < 0.0:
                 msg = (
                     f"stopped: the {'objective' if prior else 'log-likelihood'} fell by {-gain:.3g} at iteration "
-                    f"{it} (relative {-gain / abs(obj):.1e}; EM cannot decrease it in exact arithmetic, so this is "
+                    f"{it} (relative {-gain / max(abs(obj), 1e-300):.1e}; EM cannot decrease it in exact arithmetic, so this is "
                     f"rounding or numerical trouble); returned the parameters before it{note}"
                 )
                 return prev_model, lls, objs, it - 1, "decrease", msg
