@@ -432,8 +432,8 @@ def _em(
             if gain < 0.0:
                 msg = (
                     f"stopped: the {'objective' if prior else 'log-likelihood'} fell by {-gain:.3g} at iteration "
-                    f"{it} (relative {-gain / max(abs(obj), 1e-300):.1e}; EM cannot decrease it in exact arithmetic, so this is "
-                    f"rounding or numerical trouble); returned the parameters before it{note}"
+                    f"{it} (relative {-gain / max(abs(obj), 1e-300):.1e}; EM cannot decrease it in exact arithmetic, "
+                    f"so this is rounding or numerical trouble); returned the parameters before it{note}"
                 )
                 return prev_model, lls, objs, it - 1, "decrease", msg
             if gain <= thr:
