@@ -141,6 +141,33 @@ def mtv_dot(M, MT, x, out):  # out = M^T x as K dot products with the rows of MT
         out[j] = s
 
 
+# Small-K forms of the maxima: ``max`` compiles to a branch-free select, which beats a well-predicted branch
+# only when there are few states (the comparisons' outcomes then change from step to step).
+
+
+def vmax_select(x):
+    m = x[0]
+    for i in range(1, x.shape[0]):
+        m = max(m, x[i])
+    return m
+
+
+def vmin_select(x):
+    m = x[0]
+    for i in range(1, x.shape[0]):
+        m = min(m, x[i])
+    return m
+
+
+def maxplus_select(delta, logA, new):
+    for j in range(new.shape[0]):
+        new[j] = delta[0] + logA[0, j]
+    for i in range(1, delta.shape[0]):
+        di = delta[i]
+        for j in range(new.shape[0]):
+            new[j] = max(new[j], di + logA[i, j])
+
+
 def ger(x, y, alpha, out):  # out += alpha x y^T
     for i in range(x.shape[0]):
         ax = alpha * x[i]
@@ -596,9 +623,9 @@ NUMPY = types.SimpleNamespace(
 )
 
 # Below this number of states the products A^T x run as K dot products (the axpy form only pays once its
-# loop over K vectorises); the kernels that use them are compiled in both forms, each on first use.
+# loop over K vectorises) and the maxima as selects; each kernel is compiled in both forms, each on first use.
 SMALL_K = 8
-_MTV_KERNELS = ("forward_scaled", "forward_log", "backward_scaled", "backward_log")
+_SMALL_K_FORMS = {"mtv": "mtv_dot", "vmax": "vmax_select", "vmin": "vmin_select", "maxplus": "maxplus_select"}
 
 if AVAILABLE:
 
@@ -616,21 +643,21 @@ if AVAILABLE:
             name: numba.njit(
                 cache=True, nogil=True, error_model="numpy", inline="never" if name in _COLD else "always"
             )(f)
-            for name, f in {**_PRIMITIVE_SOURCES, "mtv_dot": mtv_dot}.items()
+            for name, f in {**_PRIMITIVE_SOURCES, **{v: globals()[v] for v in _SMALL_K_FORMS.values()}}.items()
         }
     )
 
     def _small_k_variant(f):
-        # The same code with ``mtv`` bound to the dot form; its own name keeps numba's cache entries apart.
-        g = types.FunctionType(f.__code__, {**globals(), "mtv": globals()["mtv_dot"]}, f.__name__ + "_small_k")
+        # The same code with the small-K forms of the primitives; its own name keeps numba's cache entries apart.
+        forms = {name: globals()[small] for name, small in _SMALL_K_FORMS.items()}
+        g = types.FunctionType(f.__code__, {**globals(), **forms}, f.__name__ + "_small_k")
         g.__qualname__ = g.__name__
         return g
 
     NUMBA = types.SimpleNamespace(**{name: _compile(f) for name, f in _KERNEL_SOURCES.items()})
     NUMBA_SMALL_K = types.SimpleNamespace(
-        **{name: _compile(_small_k_variant(f)) if name in _MTV_KERNELS else getattr(NUMBA, name)
-           for name, f in _KERNEL_SOURCES.items()}
-    )  # fmt: skip
+        **{name: _compile(_small_k_variant(f)) for name, f in _KERNEL_SOURCES.items()}
+    )
 else:  # pragma: no cover - exercised only where numba is missing
     NUMBA = NUMBA_SMALL_K = None
 
