@@ -385,11 +385,11 @@ def _backward_scaled(A, AT, E, shift, idx, offsets, F, mode, bh, off, gamma, xi)
             div_scalar(u, d, bh[t])
             off[t] = np.log(d) + shift[r]
             if mode >= 1:
-                mul_into(F[t], bh[t], gamma[t])
-                g = vsum(gamma[t])
-                div_scalar(gamma[t], g, gamma[t])
+                mul_into(F[t], u, gamma[t])  # u ∝ bh[t]: the same posterior, and its sum is Z_t
+                Z = vsum(gamma[t])
+                div_scalar(gamma[t], Z, gamma[t])
                 if mode == 2:
-                    ger(F[t], w, 1.0 / (g * d), acc)  # Z_t = sum_i F_t(i) u_i = d * g
+                    ger(F[t], w, 1.0 / Z, acc)
     if mode == 2:
         add_masked(acc, A, xi)
 
