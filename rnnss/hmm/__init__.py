@@ -1,4 +1,4 @@
-"""Hidden Markov models as RNNs: models, algorithms, softmax and belief-state cells, exact converters, checks."""
+"""Hidden Markov models as RNNs: models, algorithms, fitting, softmax and belief-state cells, exact converters."""
 
 from .algorithms import (
     HMMBackwardResult,
@@ -12,6 +12,7 @@ from .algorithms import (
     viterbi,
 )
 from .cells import BeliefCell, OneHotSoftmaxCell
+from .fit import HMMFitReport, HMMOrderSelection, HMMRestart, fit_hmm, select_hmm_order
 from .model import HMM, GaussianHMM, HMMSample, emission_loglik
 from .rnn import BeliefRNN, BeliefRun, belief_rnn, hmm_to_rnn, rnn_to_hmm, run_belief_rnn
 from .verify import HMMEquivalenceReport, hmm_loglik_brute_force, verify_hmm_equivalence
@@ -41,4 +42,9 @@ __all__ = [
     "run_belief_rnn",
     "hmm_loglik_brute_force",
     "verify_hmm_equivalence",
+    "HMMFitReport",
+    "HMMRestart",
+    "HMMOrderSelection",
+    "fit_hmm",
+    "select_hmm_order",
 ]

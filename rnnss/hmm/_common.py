@@ -11,11 +11,6 @@ from .. import _validate as v
 __all__ = []
 
 
-# Floor for a running maximum in log-sum-exp: a column of -inf keeps max = -inf, and -inf - -inf
-# would be NaN; with the floor, exp(-inf - floor) = 0 and the column stays exactly -inf.
-_LOG_FLOOR = -np.finfo(float).max
-
-
 # -- shared numerics and checks -------------------------------------------------------------------
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import bisect
-import math
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from .. import _validate as v
-from ..exceptions import NumericalError
-from ._common import _LOG_FLOOR, _log
+from .._engine import resolve_engine
+from . import _batch
+from ._common import _log
 from .model import HMM, GaussianHMM, HMMSample, _method, _one_sequence
 
 __all__ = [
@@ -102,16 +103,13 @@ class HMMFilterResult:
 
     After an impossible observation (``p(y_t | y_1..y_{t-1}) = 0``) the filter is undefined: from that step
     on ``filtered`` is NaN, ``log_normalizers`` is ``-inf`` at the step and NaN after it, and
-    ``loglik = -inf``.
+    ``loglik = -inf``. The properties ``predicted`` (``p(z_t | y_1..y_{t-1})``, shape (T, K)) and ``log_alpha``
+    (``log p(y_1..y_t, z_t)``, shape (T, K)) are computed on first access.
 
     Attributes
     ----------
     filtered : ndarray, shape (T, K)
         ``p(z_t | y_1..y_t)`` (the normalised ``alpha_t``).
-    predicted : ndarray, shape (T, K)
-        ``p(z_t | y_1..y_{t-1})`` (``pi`` at ``t = 1``).
-    log_alpha : ndarray, shape (T, K)
-        ``log alpha_t = log p(y_1..y_t, z_t)``; ``-inf`` for impossible states.
     log_normalizers : ndarray, shape (T,)
         ``log p(y_t | y_1..y_{t-1})``; they sum to ``loglik``.
     loglik : float
@@ -121,11 +119,35 @@ class HMMFilterResult:
     """
 
     filtered: np.ndarray
-    predicted: np.ndarray
-    log_alpha: np.ndarray
     log_normalizers: np.ndarray
     loglik: float
     method: str
+    pi: InitVar[np.ndarray]  # what the lazy properties need: not fields of the record
+    A: InitVar[np.ndarray]
+    log_filtered: InitVar[np.ndarray | None] = None
+
+    def __post_init__(self, pi: np.ndarray, A: np.ndarray, log_filtered: np.ndarray | None) -> None:
+        object.__setattr__(self, "_pi", pi)
+        object.__setattr__(self, "_A", A)
+        object.__setattr__(self, "_log_filtered", log_filtered)
+
+    @cached_property
+    def predicted(self) -> np.ndarray:
+        """``p(z_t | y_1..y_{t-1})``, shape ``(T, K)``: ``pi``, then ``A^T`` times the previous filtered row."""
+        out = np.empty_like(self.filtered)
+        out[0] = self._pi
+        out[1:] = self.filtered[:-1] @ self._A
+        return out
+
+    @cached_property
+    def log_alpha(self) -> np.ndarray:
+        """``log alpha_t = log p(y_1..y_t, z_t) = log p(z_t | y_1..y_t) + log p(y_1..y_t)``, shape ``(T, K)``;
+        ``-inf`` for impossible states."""
+        lf = self._log_filtered if self._log_filtered is not None else _log(self.filtered)
+        with np.errstate(invalid="ignore"):
+            out = lf + np.cumsum(self.log_normalizers)[:, None]
+        out[np.isneginf(self.log_normalizers)] = -np.inf  # the impossible step; NaN after it
+        return out
 
     def __repr__(self) -> str:
         T, K = self.filtered.shape
@@ -136,20 +158,32 @@ class HMMFilterResult:
 class HMMBackwardResult:
     """Output of :func:`hmm_backward`.
 
+    The property ``log_beta`` (``log p(y_{t+1}..y_T | z_t)``, shape (T, K)) is computed on first access.
+
     Attributes
     ----------
-    log_beta : ndarray, shape (T, K)
-        ``log beta_t = log p(y_{t+1}..y_T | z_t)`` (``0`` at ``t = T``; ``-inf`` where the future is
-        impossible from that state).
     method : str
         ``"scaled"`` or ``"log"``.
     """
 
-    log_beta: np.ndarray
     method: str
+    normalised: InitVar[np.ndarray]  # beta_t / sum(beta_t), or its log: not a field of the record
+    log_scales: InitVar[np.ndarray]  # the logs of the per-step normalisers
+
+    def __post_init__(self, normalised: np.ndarray, log_scales: np.ndarray) -> None:
+        object.__setattr__(self, "_normalised", normalised)
+        object.__setattr__(self, "_log_scales", log_scales)
+
+    @cached_property
+    def log_beta(self) -> np.ndarray:
+        """``log beta_t = log p(y_{t+1}..y_T | z_t)``, shape ``(T, K)``: ``0`` at ``t = T``, ``-inf`` where the future
+        is impossible from that state (the normalised ``beta_t`` plus the summed log normalisers)."""
+        with np.errstate(invalid="ignore"):
+            suffix = np.cumsum(self._log_scales[::-1])[::-1]
+            return (self._normalised if self.method == "log" else _log(self._normalised)) + suffix[:, None]
 
     def __repr__(self) -> str:
-        T, K = self.log_beta.shape
+        T, K = self._normalised.shape
         return f"HMMBackwardResult(T={T}, K={K}, method={self.method!r})"
 
 
@@ -165,11 +199,16 @@ class HMMSmootherResult:
         The forward pass.
     backward : HMMBackwardResult
         The backward pass.
+    expected_transitions : ndarray, shape (K, K)
+        ``sum_{t=1}^{T-1} p(z_t = i, z_{t+1} = j | y_1..y_T)``: the expected number of ``i -> j`` transitions,
+        the statistic Baum-Welch re-estimates ``A`` from (hmmlearn's ``stats["trans"]``); zero where
+        ``A[i, j] = 0`` and for ``T = 1``.
     """
 
     posteriors: np.ndarray
     forward: HMMFilterResult
     backward: HMMBackwardResult
+    expected_transitions: np.ndarray
 
     @property
     def loglik(self) -> float:
@@ -186,102 +225,27 @@ class HMMSmootherResult:
         return f"HMMSmootherResult(T={T}, K={K}, loglik={self.loglik:.6f}, method={self.forward.method!r})"
 
 
-def _logsumexp_rows(X: np.ndarray) -> np.ndarray:
-    m = np.maximum(X.max(axis=-1), _LOG_FLOOR)
-    with np.errstate(divide="ignore"):
-        return m + np.log(np.exp(X - m[..., None]).sum(axis=-1))
+# Both forward recursions normalise alpha_t every step and sum the log normalisers apart (compensated
+# summation), so every stored number is O(1) and log p keeps ~16 digits at 1e5 steps, where carrying the
+# unnormalised log alpha_t (of size |log p(y_1..y_t)|) loses ~1e-12 (hmmlearn's log implementation does
+# that). The recursions themselves are the kernels of _kernels.py.
 
 
-# Both forward recursions return (log filtered, predicted, log normalisers, stop): normalised every
-# step, so every stored number is O(1) and the log-likelihood is a sum of T terms of size O(1). This
-# keeps ``log p`` accurate to ~1e-16 relative at 1e5 steps, where carrying the unnormalised
-# ``log alpha_t`` (of size |log p(y_1..y_t)|) loses ~1e-12 (hmmlearn's log implementation does that).
-# ``stop`` is the first impossible step (p(y_t | y_1..y_{t-1}) = 0), or T.
-
-
-def _forward_log(hmm: HMM | GaussianHMM, ell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    T, K = ell.shape
-    log_A = hmm._cache["log_A"]
-    lf = np.full((T, K), np.nan)
-    lp = np.full((T, K), np.nan)
-    lognorm = np.full(T, np.nan)
-    prior = hmm._cache["log_pi"]
-    with np.errstate(divide="ignore"):
-        for t in range(T):
-            if t:
-                # log sum_i p(z_{t-1} = i | y_..) A[i, j]: one log-sum-exp per column j with its own maximum,
-                # since a term negligible in one column may be the only one in another (structural zeros).
-                S = lf[t - 1][:, None] + log_A
-                m = np.maximum(S.max(axis=0), _LOG_FLOOR)
-                prior = m + np.log(np.exp(S - m).sum(axis=0))
-            lp[t] = prior
-            joint = prior + ell[t]
-            top = joint.max()
-            if top == -np.inf:
-                lognorm[t] = -np.inf
-                return lf, np.exp(lp), lognorm, t
-            lognorm[t] = top + np.log(np.exp(joint - top).sum())
-            np.subtract(joint, lognorm[t], out=lf[t])
-    return lf, np.exp(lp), lognorm, T
-
-
-def _forward_scaled(
-    hmm: HMM | GaussianHMM, b: np.ndarray, shift: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]:
-    """Rabiner's recursion on likelihoods ``b_t = exp(log b_t - shift_t)``; also returns the normalisers ``c``."""
-    T, K = b.shape
-    A = hmm.A
-    filtered = np.full((T, K), np.nan)
-    c = np.full(T, np.nan)
-    pred = hmm.pi
-    stop = T
-    for t in range(T):
-        bt = b[t]
-        ct = np.dot(bt, pred)
-        c[t] = ct
-        if not ct > 0:
-            stop = t
-            break
-        a = filtered[t]
-        np.multiply(bt, pred, out=a)
-        a /= ct
-        pred = np.dot(a, A)
-    predicted = np.empty((T, K))
-    predicted[0] = hmm.pi
-    predicted[1:] = filtered[:-1] @ A
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lognorm = np.log(c) + shift  # -inf at an impossible step, NaN after it
-    return filtered, predicted, lognorm, stop, c
-
-
-def _impossible_or_underflow(hmm: HMM | GaussianHMM, ell: np.ndarray, stop: int) -> None:
-    """Raise if the scaled pass hit ``c = 0`` where the log-space pass says ``y`` is possible."""
-    if _forward_log(hmm, ell[: stop + 1])[3] > stop:
-        raise NumericalError(
-            f"the scaled forward recursion underflowed at step {stop} (a predictive probability below ~1e-308) "
-            "although the observation is possible; use method='log'"
-        )
-
-
-def _forward(hmm: HMM | GaussianHMM, seq: np.ndarray, method: str) -> HMMFilterResult:
+def _forward(
+    hmm: HMM | GaussianHMM, packed: _batch.Packed, method: str, engine: str, em: tuple | None = None
+) -> tuple[HMMFilterResult, np.ndarray]:
+    """The filter result and the kernel's raw output (filtered probabilities, or their logs for ``"log"``)."""
+    loglik, stops, F, lognorm = _batch.forward(hmm, packed, method, engine, store=True, em=em)
+    if method == "scaled" and loglik[0] == -np.inf:
+        _batch.check_scaled_stops(hmm, packed, loglik, stops, engine)
     if method == "log":
-        lf, predicted, lognorm, stop = _forward_log(hmm, hmm._emission_loglik(seq))
-        filtered = np.exp(lf)
-    else:
-        filtered, predicted, lognorm, stop, c = _forward_scaled(hmm, *hmm._likelihoods(seq))
-        if stop < len(c):
-            _impossible_or_underflow(hmm, hmm._emission_loglik(seq), stop)
-        lf = _log(filtered)
-    T = len(lognorm)
-    with np.errstate(invalid="ignore"):
-        log_alpha = lf + np.cumsum(lognorm)[:, None]  # log p(y_1..y_t, z_t) = log p(z_t | ..) + log p(y_1..y_t)
-    if stop < T:
-        log_alpha[stop] = -np.inf
-    loglik = math.fsum(lognorm) if stop == T else -np.inf  # correctly rounded sum of T terms
-    return HMMFilterResult(filtered, predicted, log_alpha, lognorm, loglik, method)
+        with np.errstate(invalid="ignore"):
+            filtered = np.exp(F)
+        return HMMFilterResult(filtered, lognorm, float(loglik[0]), method, hmm.pi, hmm.A, F), F
+    return HMMFilterResult(F, lognorm, float(loglik[0]), method, hmm.pi, hmm.A, None), F
 
 
-def hmm_forward(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> HMMFilterResult:
+def hmm_forward(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled", engine: str = "auto") -> HMMFilterResult:
     r"""The forward algorithm: filtering distributions and the exact log-likelihood of one sequence.
 
     ``alpha_t(j) = p(y_1..y_t, z_t = j)`` obeys ``alpha_t = b_t ⊙ (A^T alpha_{t-1})``, ``alpha_1 = b_1 ⊙ pi``,
@@ -290,11 +254,13 @@ def hmm_forward(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> HM
 
     * ``"scaled"`` (Rabiner) in probabilities. This *is* the belief-state RNN (:func:`belief_rnn`). Gaussian
       densities are divided by their per-step maximum first (and the factor added back in log space).
-    * ``"log"`` in log space: ``log alpha_t = log b_t + logsumexp_i(log alpha_{t-1}(i) + log A[i, :])``, with
-      one maximum per column, so that a state reachable only through a tiny probability is not lost.
+    * ``"log"`` in log space: ``log alpha_t = log b_t + logsumexp_i(log alpha_{t-1}(i) + log A[i, :])``. Each
+      column's log-sum-exp is ``m + log(A^T exp(log alpha_{t-1} - m))`` when that sum is above ``1e-250``
+      (nothing it could have lost matters), else an exact log-sum-exp with the column's own maximum, so
+      that a state reachable only through a tiny probability is never lost.
 
     Both handle structural zeros exactly (``log 0 = -inf``), never underflow on long sequences and keep
-    ``loglik`` accurate to ~1e-16 relative at ``10^5`` steps; the scaled one is about four times faster.
+    ``loglik`` accurate to ~1e-16 relative at ``10^5`` steps.
 
     Parameters
     ----------
@@ -304,6 +270,9 @@ def hmm_forward(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> HM
         One observation sequence: symbols of shape (T,), or (T, d) for a Gaussian HMM.
     method : {"scaled", "log"}, default "scaled"
         Which recursion.
+    engine : {"auto", "numba", "numpy"}, default "auto"
+        ``"numba"`` runs the compiled recursion, ``"numpy"`` the same source uncompiled (the reference);
+        ``"auto"`` picks numba when it is installed. Both agree to rounding.
 
     Returns
     -------
@@ -314,7 +283,7 @@ def hmm_forward(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> HM
     Raises
     ------
     ValueError, TypeError, DimensionError
-        If ``y`` is not a valid observation sequence or ``method`` is unknown.
+        If ``y`` is not a valid observation sequence, or ``method`` or ``engine`` is unknown.
     NumericalError
         If the scaled recursion underflows (predictive probability below ~1e-308) although ``y`` is possible.
 
@@ -333,8 +302,8 @@ def hmm_forward(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> HM
     """
     hmm = v.check_instance(hmm, (HMM, GaussianHMM), "hmm")
     method = _method(method)
-    seq = _one_sequence(hmm, y)
-    return _forward(hmm, seq, method)
+    engine = resolve_engine(engine)
+    return _forward(hmm, _batch.pack([_one_sequence(hmm, y)]), method, engine)[0]
 
 
 def _impossible(loglik: float, what: str) -> None:
@@ -342,13 +311,13 @@ def _impossible(loglik: float, what: str) -> None:
         raise ValueError(f"y has probability zero under the model (log-likelihood -inf): {what} undefined")
 
 
-def hmm_backward(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> HMMBackwardResult:
+def hmm_backward(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled", engine: str = "auto") -> HMMBackwardResult:
     r"""The backward algorithm: ``beta_t(i) = p(y_{t+1}..y_T | z_t = i)`` for one sequence.
 
-    ``beta_T = 1`` and ``beta_t = A (b_{t+1} ⊙ beta_{t+1})``. Both methods normalise ``beta_t`` to sum to one
-    at every step and keep the log normalisers apart (so nothing under- or overflows): ``"scaled"`` in
-    probabilities (this is the backward belief-state RNN), ``"log"`` in log space. Neither needs the
-    forward pass.
+    ``beta_T = 1`` and ``beta_t = A (b_{t+1} ⊙ beta_{t+1})``. Both methods normalise ``beta_t`` at every
+    step and keep the log normalisers apart (so nothing under- or overflows): ``"scaled"`` in
+    probabilities (this is the backward belief-state RNN), ``"log"`` in log space (with the column
+    log-sum-exp of :func:`hmm_forward`). Neither needs the forward pass.
 
     Parameters
     ----------
@@ -358,6 +327,8 @@ def hmm_backward(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> H
         One observation sequence: symbols of shape (T,), or (T, d) for a Gaussian HMM.
     method : {"scaled", "log"}, default "scaled"
         Which recursion.
+    engine : {"auto", "numba", "numpy"}, default "auto"
+        Compiled or reference engine (see :func:`hmm_forward`).
 
     Returns
     -------
@@ -367,7 +338,7 @@ def hmm_backward(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> H
     Raises
     ------
     ValueError, TypeError, DimensionError
-        If ``y`` is not a valid observation sequence or ``method`` is unknown.
+        If ``y`` is not a valid observation sequence, or ``method`` or ``engine`` is unknown.
 
     Examples
     --------
@@ -380,64 +351,20 @@ def hmm_backward(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> H
     """
     hmm = v.check_instance(hmm, (HMM, GaussianHMM), "hmm")
     method = _method(method)
-    seq = _one_sequence(hmm, y)
-    if method == "log":
-        return HMMBackwardResult(_backward_log(hmm, hmm._emission_loglik(seq))[1], "log")
-    return HMMBackwardResult(_backward_scaled(hmm, *hmm._likelihoods(seq))[1], "scaled")
+    engine = resolve_engine(engine)
+    packed = _batch.pack([_one_sequence(hmm, y)])
+    bh, off, _, _ = _batch.backward(hmm, packed, method, engine)
+    return HMMBackwardResult(method, bh, off)
 
 
-# Both backward recursions normalise beta_t to sum to one each step (any positive scale gives the same
-# posteriors) and return (normalised, log beta), with log beta_t = log beta_hat_t + sum_{s >= t} log d_s.
-# If the future y_{t+1}..y_T is impossible from every state, beta_s = 0 for all s <= t: log beta = -inf.
-
-
-def _suffix_sums(off: np.ndarray) -> np.ndarray:
-    return np.cumsum(off[::-1])[::-1]
-
-
-def _backward_log(hmm: HMM | GaussianHMM, ell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    T, K = ell.shape
-    log_A = hmm._cache["log_A"]
-    lbn = np.full((T, K), -np.inf)
-    off = np.zeros(T)
-    lbn[-1] = 0.0
-    with np.errstate(divide="ignore"):
-        for t in range(T - 2, -1, -1):
-            S = log_A + (ell[t + 1] + lbn[t + 1])  # S[i, j]: from i to j, then the future from j
-            m = np.maximum(S.max(axis=1), _LOG_FLOOR)
-            row = m + np.log(np.exp(S - m[:, None]).sum(axis=1))
-            top = row.max()
-            if top == -np.inf:
-                off[: t + 1] = -np.inf
-                break
-            off[t] = top + np.log(np.exp(row - top).sum())
-            np.subtract(row, off[t], out=lbn[t])
-    return lbn, lbn + _suffix_sums(off)[:, None]
-
-
-def _backward_scaled(hmm: HMM | GaussianHMM, b: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    T, K = b.shape
-    A = hmm.A
-    bh = np.zeros((T, K))
-    off = np.zeros(T)
-    bh[-1] = 1.0
-    for t in range(T - 2, -1, -1):
-        u = np.dot(A, b[t + 1] * bh[t + 1])
-        d = u.sum()
-        if not d > 0:
-            off[: t + 1] = -np.inf
-            break
-        np.divide(u, d, out=bh[t])
-        off[t] = math.log(d) + shift[t + 1]
-    return bh, _log(bh) + _suffix_sums(off)[:, None]
-
-
-def hmm_smoother(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> HMMSmootherResult:
-    """Forward-backward smoothing: the posteriors ``p(z_t | y_1..y_T)`` of one sequence.
+def hmm_smoother(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled", engine: str = "auto") -> HMMSmootherResult:
+    """Forward-backward smoothing: the posteriors ``p(z_t | y_1..y_T)`` and expected transitions of one sequence.
 
     ``gamma_t ∝ alpha_t ⊙ beta_t``, computed from the per-step normalised forward and backward passes of
     the chosen ``method`` (so every number is O(1) and the posteriors are accurate to rounding at any
-    length).
+    length). The backward pass also accumulates the pairwise posteriors
+    ``xi_t(i, j) = p(z_t = i, z_{t+1} = j | y) ∝ alpha_t(i) A[i, j] b_{t+1}(j) beta_{t+1}(j)`` into their sum
+    over ``t`` (the E-step of Baum-Welch, :func:`rnnss.fit_hmm`).
 
     Parameters
     ----------
@@ -447,47 +374,49 @@ def hmm_smoother(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> H
         One observation sequence.
     method : {"scaled", "log"}, default "scaled"
         Which recursions.
+    engine : {"auto", "numba", "numpy"}, default "auto"
+        Compiled or reference engine (see :func:`hmm_forward`).
 
     Returns
     -------
     HMMSmootherResult
-        ``posteriors`` (T, K), the ``forward`` and ``backward`` passes, ``loglik``.
+        ``posteriors`` (T, K), ``expected_transitions`` (K, K), the ``forward`` and ``backward`` passes,
+        ``loglik``.
 
     Raises
     ------
     ValueError
         If ``y`` has probability zero under the model (posteriors are undefined), is invalid, or
-        ``method`` is unknown.
+        ``method`` or ``engine`` is unknown.
 
     Examples
     --------
     >>> import numpy as np
     >>> from rnnss import HMM, hmm_smoother
     >>> hmm = HMM(pi=[0.5, 0.5], A=[[0.9, 0.1], [0.2, 0.8]], B=[[0.9, 0.1], [0.2, 0.8]])
-    >>> np.round(hmm_smoother(hmm, [0, 0, 1]).posteriors, 4)
+    >>> sm = hmm_smoother(hmm, [0, 0, 1])
+    >>> np.round(sm.posteriors, 4)
     array([[0.8329, 0.1671],
            [0.7976, 0.2024],
            [0.4284, 0.5716]])
+    >>> float(sm.expected_transitions.sum())  # T - 1 transitions
+    2.0
     """
     hmm = v.check_instance(hmm, (HMM, GaussianHMM), "hmm")
     method = _method(method)
-    seq = _one_sequence(hmm, y)
-    fwd = _forward(hmm, seq, method)
+    engine = resolve_engine(engine)
+    packed = _batch.pack([_one_sequence(hmm, y)])
+    em = _batch.emissions(hmm, packed, method)
+    fwd, F = _forward(hmm, packed, method, engine, em)
     _impossible(fwd.loglik, "posteriors are")
-    if method == "log":
-        lbn, log_beta = _backward_log(hmm, hmm._emission_loglik(seq))
-        with np.errstate(divide="ignore"):
-            s = _log(fwd.filtered) + lbn  # both normalised, so O(1): no loss from |log p| being large
-        post = np.exp(s - _logsumexp_rows(s)[:, None])
-    else:
-        bh, log_beta = _backward_scaled(hmm, *hmm._likelihoods(seq))
-        post = fwd.filtered * bh
-        post /= post.sum(axis=1, keepdims=True)
-    return HMMSmootherResult(post, fwd, HMMBackwardResult(log_beta, method))
+    bh, off, post, xi = _batch.backward(hmm, packed, method, engine, F=F, mode=2, em=em)
+    return HMMSmootherResult(post, fwd, HMMBackwardResult(method, bh, off), xi)
 
 
-def hmm_loglik(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> Any:
+def hmm_loglik(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled", engine: str = "auto") -> Any:
     """Exact log-likelihood ``log p(y_1..y_T)`` of one sequence or of each of many sequences.
+
+    Many sequences run through one call of the compiled recursion (no Python loop over them).
 
     Parameters
     ----------
@@ -500,6 +429,8 @@ def hmm_loglik(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> Any
         for hmmlearn's (T, 1) layout.
     method : {"scaled", "log"}, default "scaled"
         Forward recursion used (both exact; see :func:`hmm_forward`).
+    engine : {"auto", "numba", "numpy"}, default "auto"
+        Compiled or reference engine (see :func:`hmm_forward`).
 
     Returns
     -------
@@ -510,7 +441,10 @@ def hmm_loglik(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> Any
     Raises
     ------
     ValueError, TypeError, DimensionError
-        If ``y`` is not valid for the model (the message names the sequence and entry).
+        If ``y`` is not valid for the model (the message names the sequence and entry), or ``method`` or
+        ``engine`` is unknown.
+    NumericalError
+        If the scaled recursion underflows although the sequence is possible (use ``method="log"``).
 
     Examples
     --------
@@ -521,16 +455,12 @@ def hmm_loglik(hmm: HMM | GaussianHMM, y: Any, *, method: str = "scaled") -> Any
     """
     hmm = v.check_instance(hmm, (HMM, GaussianHMM), "hmm")
     method = _method(method)
+    engine = resolve_engine(engine)
     seqs, many = hmm._sequences(y)
-    out = np.empty(len(seqs))
-    for n, seq in enumerate(seqs):
-        if method == "log":
-            lognorm, stop = _forward_log(hmm, hmm._emission_loglik(seq))[2:]
-        else:
-            lognorm, stop, c = _forward_scaled(hmm, *hmm._likelihoods(seq))[2:]
-            if stop < len(c):
-                _impossible_or_underflow(hmm, hmm._emission_loglik(seq), stop)
-        out[n] = math.fsum(lognorm) if stop == len(lognorm) else -np.inf
+    packed = _batch.pack(seqs)
+    out, stops, _, _ = _batch.forward(hmm, packed, method, engine, store=False)
+    if method == "scaled":
+        _batch.check_scaled_stops(hmm, packed, out, stops, engine)
     return out if many else float(out[0])
 
 
@@ -557,10 +487,11 @@ class ViterbiResult:
         return f"ViterbiResult(T={len(self.path)}, log_prob={self.log_prob:.6f})"
 
 
-def viterbi(hmm: HMM | GaussianHMM, y: Any) -> ViterbiResult:
+def viterbi(hmm: HMM | GaussianHMM, y: Any, *, engine: str = "auto") -> ViterbiResult:
     r"""The most likely hidden-state path (max-product in log space).
 
-    ``delta_t(j) = log b_t(j) + max_i (delta_{t-1}(i) + log A[i, j])``, with back-pointers.
+    ``delta_t(j) = log b_t(j) + max_i (delta_{t-1}(i) + log A[i, j])``, with back-pointers; ``delta_t`` is
+    kept with maximum zero and the subtracted maxima are summed apart.
 
     Parameters
     ----------
@@ -568,6 +499,8 @@ def viterbi(hmm: HMM | GaussianHMM, y: Any) -> ViterbiResult:
         The model.
     y : array_like
         One observation sequence.
+    engine : {"auto", "numba", "numpy"}, default "auto"
+        Compiled or reference engine (see :func:`hmm_forward`).
 
     Returns
     -------
@@ -577,7 +510,8 @@ def viterbi(hmm: HMM | GaussianHMM, y: Any) -> ViterbiResult:
     Raises
     ------
     ValueError
-        If ``y`` has probability zero under the model (no path is possible), or is invalid.
+        If ``y`` has probability zero under the model (no path is possible), is invalid, or ``engine`` is
+        unknown.
 
     Examples
     --------
@@ -587,28 +521,11 @@ def viterbi(hmm: HMM | GaussianHMM, y: Any) -> ViterbiResult:
     array([0, 0, 1, 1, 1])
     """
     hmm = v.check_instance(hmm, (HMM, GaussianHMM), "hmm")
-    ell = hmm._emission_loglik(_one_sequence(hmm, y))
-    T, K = ell.shape
-    log_A = hmm._cache["log_A"]
-    back = np.empty((T, K), dtype=np.intp)
-    offsets = np.zeros(T)  # delta is kept with max 0; subtracting a constant leaves every argmax (and tie) alone
-    delta = hmm._cache["log_pi"] + ell[0]
-    cols = np.arange(K)
-    for t in range(T):
-        if t:
-            S = delta[:, None] + log_A
-            back[t] = np.argmax(S, axis=0)
-            delta = S[back[t], cols] + ell[t]
-        top = delta.max()
-        if top == -np.inf:
-            raise ValueError(
-                f"y has probability zero under the model (impossible at step {t}): no state path is possible"
-            )
-        offsets[t] = top
-        delta = delta - top
-    path = np.empty(T, dtype=np.intp)
-    path[-1] = int(np.argmax(delta))
-    for t in range(T - 1, 0, -1):
-        path[t - 1] = back[t, path[t]]
-    best = math.fsum(offsets)
-    return ViterbiResult(path, best)
+    engine = resolve_engine(engine)
+    packed = _batch.pack([_one_sequence(hmm, y)])
+    path, logprob, stops = _batch.viterbi(hmm, packed, engine)
+    if logprob[0] == -np.inf:
+        raise ValueError(
+            f"y has probability zero under the model (impossible at step {stops[0]}): no state path is possible"
+        )
+    return ViterbiResult(path, float(logprob[0]))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .. import _validate as v
+from .._engine import resolve_engine
 from .._model import register_model
 from ..cells.base import Cell
-from ._common import _LOG_FLOOR, _freeze_all, _is_start, _log_softmax, _logits, _softmax
+from . import _batch
+from ._common import _freeze_all, _is_start, _log_softmax, _logits, _softmax
 from .model import HMMSample
 
 __all__ = ["OneHotSoftmaxCell", "BeliefCell"]
@@ -244,18 +245,21 @@ class OneHotSoftmaxCell(Cell):
             return HMMSample(states[0], y[0], K)
         return HMMSample(states, y, K)
 
-    def loglik(self, y: Any) -> Any:
+    def loglik(self, y: Any, *, engine: str = "auto") -> Any:
         """Exact ``log p(y_1..y_T)`` of the network, summing the one-hot state over its ``K`` values at every step.
 
         With ``q_t[k] = log p(y_1..y_t, h_t = e_k)``, ``q_t[k] = log softmax(V e_k)[y_t]
         + logsumexp_i (q_{t-1}[i] + log softmax(W e_i)[k])``, and ``log p = logsumexp_k q_T[k]``. It runs
-        in log space, normalising ``q_t`` every step and summing the normalisers apart, so nothing
+        in log space (the log-space forward kernel of :func:`rnnss.hmm_forward` on the cell's own
+        log-softmax tables), normalising ``q_t`` every step and summing the normalisers apart, so nothing
         underflows or loses accuracy on long sequences; ``-inf`` logits stay exact.
 
         Parameters
         ----------
         y : array_like of int, shape (T,), or a list of such sequences (any lengths)
             Symbols in ``[0, M)``.
+        engine : {"auto", "numba", "numpy"}, default "auto"
+            Compiled or reference engine.
 
         Returns
         -------
@@ -265,30 +269,22 @@ class OneHotSoftmaxCell(Cell):
         Raises
         ------
         ValueError, TypeError, DimensionError
-            If ``y`` is not integer symbols in ``[0, M)`` (the message names the offending entry).
+            If ``y`` is not integer symbols in ``[0, M)`` (the message names the offending entry), or
+            ``engine`` is unknown.
         """
+        engine = resolve_engine(engine)
         seqs, many = v.as_symbol_sequences("y", y, self.n_symbols)
-        log_A, log_B, log_pi = self._cache["log_A"], self._cache["log_B"], self._cache["log_pi"]
-        out = np.empty(len(seqs))
-        with np.errstate(divide="ignore"):
-            for n, seq in enumerate(seqs):
-                # q is kept normalised (log p(h_t = e_k | y_1..y_t)) and the step normalisers
-                # log p(y_t | y_1..y_{t-1}) are summed apart: every number stays O(1) however long y is.
-                terms, q = [], log_pi
-                for t in range(seq.shape[0]):
-                    if t:
-                        S = q[:, None] + log_A  # S[i, k]: come from e_i, go to e_k
-                        m = np.maximum(S.max(axis=0), _LOG_FLOOR)
-                        q = m + np.log(np.exp(S - m).sum(axis=0))
-                    q = q + log_B[seq[t]]
-                    top = q.max()
-                    if top == -np.inf:
-                        terms = [-np.inf]
-                        break
-                    z = top + np.log(np.exp(q - top).sum())
-                    terms.append(z)
-                    q = q - z
-                out[n] = math.fsum(terms)  # correctly rounded sum of the T normalisers
+        tab = self._cache.get("kernel_tables")
+        if tab is None:
+            tab = dict(
+                logpi=np.array(self._cache["log_pi"]),
+                A=np.array(self.transition_matrix),
+                AT=np.ascontiguousarray(self.transition_matrix.T),
+                logAT=np.ascontiguousarray(self._cache["log_A"].T),
+                logB=np.ascontiguousarray(self._cache["log_B"]),
+            )
+            self._cache["kernel_tables"] = tab
+        out = _batch.loglik_log(tab, tab["logB"], _batch.pack(seqs), engine)
         return out if many else float(out[0])
 
     # -- display -----------------------------------------------------------------------------------

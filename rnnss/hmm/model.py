@@ -304,7 +304,11 @@ class GaussianHMM(_HMMBase):
                 )
             chol[k] = np.linalg.cholesky(covs[k])
         _freeze_all(self, means=means, covs=covs)
-        self._cache.update(chol=chol, logdet=2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1))
+        # The densities whiten with L^{-T} = inverse of the transposed Cholesky factor, formed once: a product
+        # per state, where a triangular solve per call would hand BLAS a tiny problem it may thread badly.
+        chol_inv_T = np.stack([scipy.linalg.solve_triangular(L, np.eye(d), lower=True).T for L in chol])
+        logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+        self._cache.update(chol=chol, chol_inv_T=chol_inv_T, logdet=logdet)
 
     @property
     def n_outputs(self) -> int:
@@ -333,8 +337,8 @@ class GaussianHMM(_HMMBase):
         T, d = seq.shape
         out = np.empty((T, self.n_states))
         for k in range(self.n_states):
-            z = scipy.linalg.solve_triangular(self._cache["chol"][k], (seq - self.means[k]).T, lower=True)
-            out[:, k] = -0.5 * (d * LOG_2PI + self._cache["logdet"][k] + np.einsum("ij,ij->j", z, z))
+            z = (seq - self.means[k]) @ self._cache["chol_inv_T"][k]  # rows L^{-1} (y_t - mu_k)
+            out[:, k] = -0.5 * (d * LOG_2PI + self._cache["logdet"][k] + np.einsum("ij,ij->i", z, z))
         return out
 
     def _likelihoods(self, seq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

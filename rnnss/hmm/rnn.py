@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import _validate as v
+from .._engine import resolve_engine
+from . import _batch
 from .cells import BeliefCell, OneHotSoftmaxCell
 from .model import HMM, GaussianHMM, _one_sequence
 
@@ -149,20 +151,22 @@ class BeliefRNN:
     forward: BeliefCell
     backward: BeliefCell
 
-    def run(self, y: Any) -> BeliefRun:
+    def run(self, y: Any, *, engine: str = "auto") -> BeliefRun:
         """Run both directions on one sequence; see :func:`run_belief_rnn`.
 
         Parameters
         ----------
         y : array_like
             One observation sequence.
+        engine : {"auto", "numba", "numpy"}, default "auto"
+            Compiled or reference engine.
 
         Returns
         -------
         BeliefRun
             Forward and backward states, posteriors, log-likelihoods.
         """
-        return run_belief_rnn(self, y)
+        return run_belief_rnn(self, y, engine=engine)
 
     def __repr__(self) -> str:
         return f"BeliefRNN({self.hmm!r})"
@@ -207,12 +211,14 @@ def belief_rnn(hmm: HMM | GaussianHMM) -> BeliefRNN:
     return BeliefRNN(hmm, BeliefCell(hmm.A, hmm.pi, B), BeliefCell(hmm.A, hmm.pi, B, reverse=True))
 
 
-def run_belief_rnn(belief: BeliefRNN, y: Any) -> BeliefRun:
+def run_belief_rnn(belief: BeliefRNN, y: Any, *, engine: str = "auto") -> BeliefRun:
     r"""Drive the belief-state RNN over one sequence: filtering, the backward pass, smoothing, likelihood.
 
     Step ``t`` of the forward cell reads ``y_t`` and returns ``alpha_t`` and ``c_t``; the backward cell runs
     from ``t = T`` and its step reading ``y_{t+1}`` returns ``g_t``. Posteriors are ``alpha_t ⊙ g_t``
     normalised. Each direction gives ``log p(y_1..y_T)`` on its own (``loglik``, ``backward_loglik``).
+    The two directions run as the compiled scaled forward and backward recursions (the cells' steps, one
+    definition shared with :func:`rnnss.hmm_forward` and :func:`rnnss.hmm_backward`).
 
     Parameters
     ----------
@@ -220,6 +226,9 @@ def run_belief_rnn(belief: BeliefRNN, y: Any) -> BeliefRun:
         From :func:`belief_rnn`.
     y : array_like
         One observation sequence (symbols (T,), or (T, d) for a Gaussian HMM).
+    engine : {"auto", "numba", "numpy"}, default "auto"
+        ``"numba"`` runs the compiled recursions, ``"numpy"`` the same source uncompiled (the reference);
+        ``"auto"`` picks numba when it is installed.
 
     Returns
     -------
@@ -232,7 +241,7 @@ def run_belief_rnn(belief: BeliefRNN, y: Any) -> BeliefRun:
     TypeError
         If ``belief`` is not a :class:`BeliefRNN`.
     ValueError, DimensionError
-        If ``y`` is not a valid observation sequence.
+        If ``y`` is not a valid observation sequence, or ``engine`` is unknown.
 
     Examples
     --------
@@ -243,31 +252,21 @@ def run_belief_rnn(belief: BeliefRNN, y: Any) -> BeliefRun:
     """
     if not isinstance(belief, BeliefRNN):
         raise TypeError(f"belief must be a rnnss.BeliefRNN (from rnnss.belief_rnn); got {type(belief).__name__}")
+    engine = resolve_engine(engine)
     hmm = belief.hmm
     seq = _one_sequence(hmm, y)
-    b, shift = hmm._likelihoods(seq)  # categorical: B[:, y_t], exactly what B @ onehot(y_t) gives
-    T, K = b.shape
-    fwd, bwd = belief.forward, belief.backward
-    filtered = np.empty((T, K))
-    back = np.empty((T, K))
-    c = np.empty(T)
-    d = np.empty(T - 1)
-    h = np.zeros(K)  # "no observation yet"
-    g = np.zeros(K)  # stands for beta_T = 1
-    with np.errstate(invalid="ignore", divide="ignore"):  # an impossible y makes c = 0 and NaN states
-        for t in range(T):
-            h, c[t] = fwd._update(b[t], h)
-            filtered[t] = h
-        for t in range(T - 2, -1, -1):
-            g, d[t] = bwd._update(b[t + 1], g)
-            back[t] = g
-        back[-1] = 1.0 / K
-        # The backward direction's own likelihood: p(y) = prod d_t * sum_i pi_i b_1(i) g_1(i) (g = 1 if T = 1).
-        close = float(np.sum(hmm.pi * b[0] * (g if T > 1 else 1.0)))
-        lognorm = np.log(c) + shift
-        loglik = math.fsum(lognorm) if np.all(c > 0) else -np.inf
-        ok = np.all(d > 0) and close > 0
-        backward_loglik = math.fsum([*(np.log(d) + shift[1:]), math.log(close) + shift[0]]) if ok else -np.inf
-        post = filtered * back
-        post /= post.sum(axis=1, keepdims=True)
-    return BeliefRun(filtered, back, post, lognorm, loglik, backward_loglik)
+    packed = _batch.pack([seq])
+    em = _batch.scaled_emissions(hmm, packed)
+    loglik, _, filtered, lognorm = _batch.forward(hmm, packed, "scaled", engine, store=True, em=em)
+    back, off, post, _ = _batch.backward(hmm, packed, "scaled", engine, F=filtered, mode=1, em=em)
+    T, K = back.shape
+    back[off == -np.inf] = np.nan  # the backward cell's 0 / 0 where the future is impossible from every state
+    back[-1] = 1.0 / K  # the cell's state for beta_T = 1, normalised
+    # The backward direction's own likelihood: p(y) = prod d_t * sum_i pi_i b_1(i) g_1(i) (g = 1 if T = 1).
+    E, shift, idx = em
+    close = float(np.sum(hmm.pi * E[idx[0]] * (back[0] if T > 1 else 1.0)))
+    if close > 0 and np.all(off[:-1] > -np.inf):
+        backward_loglik = math.fsum([*off[:-1], math.log(close) + shift[idx[0]]])
+    else:
+        backward_loglik = -np.inf
+    return BeliefRun(filtered, back, post, lognorm, float(loglik[0]), backward_loglik)
