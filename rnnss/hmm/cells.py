@@ -11,7 +11,6 @@ from .. import _validate as v
 from .._engine import resolve_engine
 from .._model import register_model
 from ..cells.base import Cell
-from . import _batch
 from ._common import _freeze_all, _is_start, _log_softmax, _logits, _softmax
 from .model import HMMSample
 
@@ -272,6 +271,8 @@ class OneHotSoftmaxCell(Cell):
             If ``y`` is not integer symbols in ``[0, M)`` (the message names the offending entry), or
             ``engine`` is unknown.
         """
+        from . import _batch  # the compiled recursions (layer 2) behind this convenience method
+
         engine = resolve_engine(engine)
         seqs, many = v.as_symbol_sequences("y", y, self.n_symbols)
         tab = self._cache.get("kernel_tables")
