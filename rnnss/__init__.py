@@ -7,6 +7,7 @@ from . import (
     cells,
     discretize,
     dynamics,
+    echelon,
     exceptions,
     fit,
     frequency,
@@ -14,6 +15,7 @@ from . import (
     interop,
     io,
     kalman,
+    kronecker,
     linear,
     memory,
     mse,
@@ -30,6 +32,7 @@ from . import (
 from .cells import *  # noqa: F403
 from .discretize import *  # noqa: F403
 from .dynamics import *  # noqa: F403
+from .echelon import *  # noqa: F403
 from .exceptions import *  # noqa: F403
 from .fit import *  # noqa: F403
 from .frequency import *  # noqa: F403
@@ -37,6 +40,7 @@ from .hmm import *  # noqa: F403
 from .interop import *  # noqa: F403
 from .io import *  # noqa: F403
 from .kalman import *  # noqa: F403
+from .kronecker import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .memory import *  # noqa: F403
 from .mse import *  # noqa: F403
@@ -61,6 +65,8 @@ _MODULES = (
     kalman,
     mse,
     varma,
+    echelon,
+    kronecker,
     varma_rnn,
     fit,
     frequency,
