@@ -265,6 +265,11 @@ def fit_echelon(
         )
     if start is not None:
         start = v.check_instance(start, VARMA, "start")
+        if start.kronecker_indices != st.kronecker_indices or start.n_inputs != k or len(start.exog) > 1:
+            raise v.DimensionError(
+                f"start must be an echelon-form VARMA with Kronecker indices {st.kronecker_indices} and k = {k} "
+                f"contemporaneous inputs; got {start!r}"
+            )
         if not start.is_stationary:
             raise NotStableError(f"start must be stationary; its AR companion radius is {start.ar_radius:.6g} >= 1")
         theta0 = pm.pack(pm.to_standard(start, data))
