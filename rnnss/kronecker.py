@@ -9,6 +9,7 @@ import numpy as np
 import scipy.linalg
 
 from . import _validate as v
+from ._linalg import companion
 from .echelon import EchelonStructure, as_indices, echelon_structure
 from .exceptions import NotStableError, NumericalError
 from .kalman.steady import steady_state
@@ -89,9 +90,9 @@ def _varma_innovations(varma: VARMA) -> _Innovations:
         F[rows, :m] = A  # x^(l)_{t+1} = A_l y_t + M_l e_t + B_l u_t + x^(l+1)_t, y_t = x^(1)_t + D u_t + e_t
         G[rows] = A + M
         U[rows] = A @ D + B
-    F[: n - m, m:] += np.eye(n - m)
-    H = np.zeros((m, n))
-    H[:, :m] = np.eye(m)
+    if r:
+        F[: n - m, m:] += np.eye(n - m)
+    H = np.eye(m, n)
 
     def intercept(a1: np.ndarray) -> np.ndarray:
         return a1 @ varma.mean() if np.any(varma.intercept) else np.zeros(m)
@@ -528,8 +529,6 @@ def _check_standard(varma: VARMA) -> tuple[bool, str]:
     # A common left factor is a root z of det A(z) where [A(z), M(z)] loses rank; the roots are the inverse
     # non-zero eigenvalues of the AR companion matrix, computed to about sqrt(eps) for double roots.
     tol = np.sqrt(EPS) * scale * max(p, q, 1)
-    from ._linalg import companion
-
     mus = np.linalg.eigvals(companion(std.ar)) if p else np.zeros(0)
     for mu in mus:
         if abs(mu) <= np.sqrt(EPS):
@@ -640,7 +639,7 @@ def varma_identification(
             "zero/one pattern (Lütkepohl 2005, Sec. 12.1.2)"
         )
         if varma is not None:
-            model_idx = kronecker_indices_of(varma)
+            model_idx = _indices_of(varma)
             if model_idx.indices != idx:
                 identified = False
                 reason = (
@@ -682,9 +681,9 @@ def varma_identification(
         )
     model_idx = None
     if varma is not None:
-        model_idx = kronecker_indices_of(varma)
+        model_idx = _indices_of(varma)
         identified, reason = _check_standard(varma)
     return IdentificationReport(p, q, m, None, n_params, identified, reason, model_idx)
 
 
-kronecker_indices_of = kronecker_indices  # the public function, under a name the keyword above does not shadow
+_indices_of = kronecker_indices  # for varma_identification, whose keyword argument shadows the function's name

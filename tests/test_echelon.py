@@ -415,6 +415,27 @@ def test_indices_do_not_depend_on_output_units_and_inputs_are_carried():
     assert varma_loglik(ech, y, x) == pytest.approx(ll, rel=1e-10)
 
 
+def test_echelon_form_of_standard_varmas_with_distributed_lag_inputs():
+    """Reference: the standard VARMA's own realisation (observer form): the same input responses, autocovariances
+    and mean; a white-noise VARMA(0, 0) has all indices 0 and keeps its intercept."""
+    g = np.random.default_rng(5)
+    for p, q, lags in [(2, 1, 3), (1, 2, 1), (0, 1, 2)]:
+        ar = [0.3 * g.standard_normal((2, 2)) for _ in range(p)]
+        ma = [0.3 * g.standard_normal((2, 2)) for _ in range(q)]
+        v = VARMA(
+            ar=ar, ma=ma, sigma=np.eye(2) + 0.3, intercept=g.standard_normal(2), exog=g.standard_normal((lags, 2, 1))
+        )
+        e = echelon_form(v)
+        assert sum(e.kronecker_indices) == 2 * max(p, q)
+        np.testing.assert_allclose(
+            rnnss.impulse_response(varma_to_rnn(e), 12), rnnss.impulse_response(varma_to_rnn(v), 12), atol=1e-13
+        )
+        np.testing.assert_allclose(autocovariances(e, 8), autocovariances(v, 8), rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(e.mean(), v.mean(), rtol=1e-13)
+    white = echelon_form(VARMA(ar=[], ma=[], sigma=np.eye(2), intercept=[1.0, 2.0]))
+    assert white.kronecker_indices == (0, 0) and white.intercept.tolist() == [1.0, 2.0]
+
+
 def test_errors_and_record():
     with pytest.raises(TypeError, match="LinearRNN or rnnss.VARMA"):
         kronecker_indices("rnn")
