@@ -9,7 +9,7 @@ import numpy as np
 import scipy.linalg
 
 from . import _validate as v
-from ._linalg import companion
+from ._linalg import companion, psd_sqrt
 from .echelon import EchelonStructure, as_indices, echelon_structure
 from .exceptions import NotStableError, NumericalError
 from .kalman.steady import steady_state
@@ -188,7 +188,7 @@ def _staircase(inn: _Innovations) -> _Staircase:
     """Reachable part (from innovations and inputs), then the ordered observability staircase on it."""
     F, H = inn.F, inn.H
     n, m = F.shape[0], H.shape[0]
-    L = np.linalg.cholesky(inn.S)
+    L = psd_sqrt(inn.S)  # the innovations in their own units; a VARMA's Sigma may be singular
     drives = [inn.G @ L] + ([inn.U] if inn.U.shape[1] else [])
     scale = fro_norm(F) or max((fro_norm(X) for X in drives), default=0.0) or 1.0
     # Each driving block rescaled to ||F||: reachability does not depend on the units of the noise or inputs.

@@ -349,6 +349,11 @@ def test_zero_kronecker_index_white_noise_and_contemporaneous_outputs():
     # y_2 - 0.5 y_1 = e_2 - 0.5 e_1 (row 2 of A_0 y = A_0 e), so A_0[1, 0] = -0.5 exactly
     assert ech2.a0[1, 0] == pytest.approx(-0.5, abs=1e-12)
     assert _relerr(autocovariances(ech2, 10), autocovariances(rnn2, 10)) < 1e-12
+    # (c) a VARMA with singular Sigma whose two outputs are equal: y_2 - y_1 = 0, so A_0[1, 0] = -1, index 0
+    same = VARMA(ar=[0.5 * np.eye(2)], ma=[0.3 * np.eye(2)], sigma=np.ones((2, 2)))
+    ech3 = echelon_form(same)
+    assert ech3.kronecker_indices == (1, 0) and ech3.a0[1, 0] == pytest.approx(-1.0, abs=1e-12)
+    np.testing.assert_allclose(autocovariances(ech3, 5), autocovariances(same, 5), atol=1e-14)
 
 
 def test_non_minimal_rnns_give_the_minimal_order():

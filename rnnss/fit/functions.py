@@ -48,9 +48,10 @@ def fit_varma_rnn(
 
     **Echelon form** (``kronecker_indices=(p_1, ..., p_m)``): the identified echelon-form VARMA of
     :func:`rnnss.echelon_structure` -- ``A_0 y_t = c + sum A_i y_{t-i} + A_0 e_t + sum M_j e_{t-j} + B x_t`` with
-    the zero/one pattern of the indices, ``p = q = max p_i``. Only the free coefficients are parameters, so the
-    maximum is a point, not a ridge: the same estimate from any start (where the data's Kronecker indices are
-    the declared ones), and standard errors exist. The likelihood is that of the equivalent standard form
+    the zero/one pattern of the indices, ``p = q = max p_i``. Only the free coefficients are parameters, so a
+    maximum is a point, not a ridge (where the data's Kronecker indices are the declared ones): starts that
+    climb to it return the same estimate, and standard errors exist. (VARMA likelihoods can still have several
+    local maxima, often near the boundary of invertibility.) The likelihood is that of the equivalent standard form
     ``A_0^{-1}(...)`` on the same observer-form RNN, with the gradient pulled back through ``A_0^{-1}``; the
     start is Hannan-Rissanen under the echelon restrictions (equation-by-equation least squares). Candidate
     index vectors and their parameter counts: :func:`rnnss.kronecker_candidates`.
