@@ -279,6 +279,8 @@ def test_kronecker_indices_and_ar_match_the_hankel_brute_force(n, m, seed):
         (8, 8, 9),
         (13, 8, 10),
         (64, 8, 11),
+        (64, 1, 12),
+        (64, 4, 13),
     ],
 )
 def test_round_trip_on_random_rnns_with_near_unit_roots(n, m, seed):
