@@ -74,7 +74,9 @@ def solve_stein_schur(A: np.ndarray, Q: np.ndarray) -> np.ndarray:
     No bilinear transformation and no Kronecker system: for the highly non-normal companion-like matrices of
     VARMA realisations with slow modes it is several orders of magnitude more accurate than
     :func:`solve_stein` (measured on echelon-form realisations with eigenvalues near 0.999: relative errors
-    1e-10 where the bilinear route gives 1e-7); on well-conditioned ``A`` both are at rounding level.
+    1e-10 where the bilinear route gives 1e-7); on well-conditioned ``A`` both are at rounding level. It costs
+    ``n`` triangular solves (about 4x :func:`solve_stein` at ``n = 500``), so it is used where the accuracy
+    matters: the minimal predictor state of an echelon-form VARMA.
     """
     n = A.shape[0]
     if n == 0:

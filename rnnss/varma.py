@@ -13,7 +13,7 @@ from ._linalg import companion_radius, solve_stein_schur, symmetrize
 from ._model import Model, register_model
 from .echelon import as_indices, echelon_structure
 from .exceptions import NumericalError
-from .linear import LinearRNN, simulate
+from .linear import LinearRNN, simulate, stationary_covariance
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
@@ -587,10 +587,12 @@ def varma_to_rnn(varma: VARMA, *, x0: ArrayLike | None = None) -> LinearRNN:
         ss, P0 = _echelon_form(varma)
     else:
         ss = _observer_form(varma_standard_form(varma) if varma.has_a0 else varma)
-        P0 = solve_stein_schur(ss["W"], ss["Q"]) if varma.is_stationary else None
+        P0 = None
     rnn = LinearRNN(W=ss["W"], U=ss["U"], b=ss["b"], V=ss["V"], Q=ss["Q"])
-    if P0 is None:
+    if not varma.is_stationary:
         return rnn
+    if P0 is None:
+        P0 = stationary_covariance(rnn)
     scale = max(float(np.max(np.abs(P0))), np.finfo(float).tiny)
     lam = float(np.linalg.eigvalsh(symmetrize(P0))[0])
     if lam < -1e-10 * scale * len(P0):
