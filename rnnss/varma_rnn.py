@@ -75,7 +75,7 @@ def rnn_to_varma(rnn: LinearRNN, *, form: str = "final") -> VARMA:
 
     The final-equation form needs the characteristic polynomial of ``W`` and the powers ``V W^k``: it loses
     accuracy quickly with the state dimension when modes are slow (with two outputs and eigenvalues near
-    0.99 it is off by 1e-5 at ``n = 6`` and fails at ``n = 8``), where the echelon form stays at 1e-10.
+    0.99 it is off by 1e-3, or fails, at ``n = 6`` and fails from ``n = 8``), where the echelon form stays at 1e-10.
 
     Parameters
     ----------
