@@ -26,6 +26,8 @@ SECTIONS = [
     ("Filter versus smoother error", "rnnss.mse"),
     ("VARMA models", "rnnss.varma"),
     ("From a linear RNN to a VARMA", "rnnss.varma_rnn"),
+    ("Echelon forms and Kronecker indices", "rnnss.echelon"),
+    ("Kronecker indices of a linear RNN", "rnnss.kronecker"),
     ("Fitting by exact maximum likelihood", "rnnss.fit"),
     ("Frequency response and norms", "rnnss.frequency"),
     ("Input spectra and power spectra", "rnnss.spectra"),

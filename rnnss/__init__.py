@@ -10,6 +10,7 @@ from . import (
     datafiles,
     discretize,
     dynamics,
+    echelon,
     embedding,
     exceptions,
     fit,
@@ -18,6 +19,7 @@ from . import (
     interop,
     io,
     kalman,
+    kronecker,
     linear,
     memory,
     mse,
@@ -41,6 +43,7 @@ from .continuous import *  # noqa: F403
 from .datafiles import *  # noqa: F403
 from .discretize import *  # noqa: F403
 from .dynamics import *  # noqa: F403
+from .echelon import *  # noqa: F403
 from .embedding import *  # noqa: F403
 from .exceptions import *  # noqa: F403
 from .fit import *  # noqa: F403
@@ -49,6 +52,7 @@ from .hmm import *  # noqa: F403
 from .interop import *  # noqa: F403
 from .io import *  # noqa: F403
 from .kalman import *  # noqa: F403
+from .kronecker import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .memory import *  # noqa: F403
 from .mse import *  # noqa: F403
@@ -75,6 +79,8 @@ _MODULES = (
     kalman,
     mse,
     varma,
+    echelon,
+    kronecker,
     varma_rnn,
     fit,
     frequency,

@@ -1,4 +1,4 @@
-"""The VARMA model, its algebra, and its exact state-space realisation as a linear RNN (and simulation through it)."""
+"""The VARMA model (standard or echelon form), its algebra, and its exact realisation as a linear RNN."""
 
 from __future__ import annotations
 
@@ -9,15 +9,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _validate as v
-from ._linalg import companion_radius
+from ._linalg import companion_radius, solve_stein_schur, symmetrize
 from ._model import Model, register_model
+from .echelon import as_indices, echelon_structure
 from .exceptions import NumericalError
 from .linear import LinearRNN, simulate, stationary_covariance
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
-__all__ = ["VARMA", "varma_to_rnn"]
+__all__ = ["VARMA", "varma_to_rnn", "varma_standard_form"]
+
+# A leading matrix A_0 whose condition number exceeds this is refused: the standard form A_0^{-1} A_i would
+# carry fewer than about four significant digits.
+A0_MAX_COND = 1e12
 
 
 def _blocks(name: str, value: Any, m: int, cols: int | None, *, allow_matrix: bool = False) -> tuple[np.ndarray, ...]:
@@ -45,16 +50,25 @@ def _blocks(name: str, value: Any, m: int, cols: int | None, *, allow_matrix: bo
 @register_model
 @dataclass(frozen=True, eq=False, repr=False)
 class VARMA(Model):
-    r"""A vector autoregressive moving-average model VARMA(p, q) with optional exogenous inputs.
+    r"""A vector autoregressive moving-average model VARMA(p, q), in standard or echelon form, with optional inputs.
 
     .. math::
 
-        y_t = c + \sum_{i=1}^{p} A_i\, y_{t-i} + \varepsilon_t + \sum_{j=1}^{q} M_j\, \varepsilon_{t-j}
+        A_0 y_t = c + \sum_{i=1}^{p} A_i\, y_{t-i} + A_0 \varepsilon_t + \sum_{j=1}^{q} M_j\, \varepsilon_{t-j}
               + \sum_{l=0}^{s} B_l\, x_{t-l}, \qquad \varepsilon_t \sim N(0, \Sigma)\ \text{i.i.d.}
 
-    These are statsmodels' ``VARMAX`` signs (``+A_i``, ``+M_j``; ``c`` is an intercept, not the mean).
-    statsmodels allows only the contemporaneous exogenous term ``B_0 x_t``; the distributed lags
-    ``B_1 .. B_s`` appear in the VARMA image of a linear RNN with inputs (:func:`rnn_to_varma`).
+    With the default ``A_0 = I`` these are statsmodels' ``VARMAX`` signs (``+A_i``, ``+M_j``; ``c`` is an
+    intercept, not the mean). ``A_0`` multiplies both ``y_t`` and ``epsilon_t``, so ``epsilon_t`` is always
+    the one-step prediction error (the Wold innovation) with covariance ``Sigma`` -- Lütkepohl's echelon
+    form ARMA\ :sub:`E` (``M_0 = A_0``). statsmodels allows only the contemporaneous exogenous term
+    ``B_0 x_t``; the distributed lags ``B_1 .. B_s`` appear in the VARMA image of a linear RNN with inputs
+    (:func:`rnn_to_varma`).
+
+    **Echelon form.** With ``kronecker_indices = (p_1, ..., p_m)`` the model is the identified echelon form
+    of those indices (:func:`rnnss.echelon_structure`): ``p = q = max p_k``, ``A_0`` lower triangular with
+    unit diagonal, and every coefficient outside the echelon pattern exactly zero (checked here; exogenous
+    rows ``k`` have degree ``p_k`` too). :func:`rnnss.rnn_to_varma` ``(rnn, form="echelon")`` and
+    :func:`rnnss.echelon_form` build such models; :func:`rnnss.fit_varma_rnn` estimates them.
 
     Parameters
     ----------
@@ -69,19 +83,26 @@ class VARMA(Model):
         ``c``; default zeros.
     exog : array_like, shape (m, k) or sequence of (m, k), optional
         ``B_0`` alone, or ``[B_0, B_1, ..., B_s]`` (distributed lags). Default: no inputs (``k = 0``).
+    a0 : array_like, shape (m, m), optional
+        The leading matrix ``A_0`` (non-singular); default the identity.
+    kronecker_indices : sequence of int, length m, optional
+        Declares the echelon form of these Kronecker indices (None: unrestricted coefficients).
 
     Raises
     ------
     DimensionError
-        If a coefficient has the wrong shape (the message names it, the expected and the received shape).
+        If a coefficient has the wrong shape (the message names it, the expected and the received shape),
+        or ``kronecker_indices`` does not fit the orders.
     ValueError
-        If an entry is not finite or ``sigma`` is not symmetric PSD.
+        If an entry is not finite, ``sigma`` is not symmetric PSD, ``a0`` is singular, or a coefficient
+        breaks the echelon pattern of ``kronecker_indices``.
     TypeError
         If an argument is not numeric.
 
     Notes
     -----
     The properties ``p``, ``q`` (orders), ``n_outputs`` (``m``) and ``n_inputs`` (``k``) describe the sizes.
+    :func:`varma_standard_form` divides ``A_0`` out (the same process with ``A_0 = I``).
 
     Examples
     --------
@@ -91,6 +112,10 @@ class VARMA(Model):
     (1, 1, 1, True, True)
     >>> arma.impulse_responses(3)[:, 0, 0]  # psi weights 1, 0.5 + 0.4, 0.5 * 0.9
     array([1.  , 0.9 , 0.45])
+    >>> ech = VARMA(ar=[[[0.5, 0.0], [0.0, 0.0]]], ma=[[[0.3, 0.1], [0.0, 0.0]]], sigma=[[1.0, 0.2], [0.2, 1.0]],
+    ...             a0=[[1.0, 0.0], [-0.4, 1.0]], kronecker_indices=(1, 0))
+    >>> ech
+    VARMA(p=1, q=1, m=2, k=0; echelon form, Kronecker indices (1, 0); stationary, invertible)
     """
 
     ar: Any
@@ -98,6 +123,8 @@ class VARMA(Model):
     sigma: Any
     intercept: Any = None
     exog: Any = None
+    a0: Any = None
+    kronecker_indices: Any = None
 
     def __post_init__(self) -> None:
         sig = v.as_float_array("sigma", self.sigma)
@@ -114,6 +141,18 @@ class VARMA(Model):
         c = np.zeros(m) if self.intercept is None else v.as_vector("intercept", self.intercept, m)
         object.__setattr__(self, "intercept", v.freeze(c))
         object.__setattr__(self, "exog", _blocks("exog", self.exog, m, None, allow_matrix=True))
+        a0 = np.eye(m) if self.a0 is None else v.as_matrix("a0", self.a0, (m, m), allow_scalar=m == 1)
+        v.check_finite("a0", a0)
+        s = np.linalg.svd(a0, compute_uv=False)
+        if not s[-1] > 0 or s[0] / s[-1] > A0_MAX_COND:
+            raise ValueError(
+                f"a0 must be non-singular (condition number at most {A0_MAX_COND:g}); got singular values "
+                f"{s[0]:.3g} .. {s[-1]:.3g}"
+            )
+        object.__setattr__(self, "a0", v.freeze(a0))
+        if self.kronecker_indices is not None:
+            object.__setattr__(self, "kronecker_indices", as_indices(self.kronecker_indices, m))
+            _check_echelon(self)
 
     # -- sizes and properties -----------------------------------------------------------------
     @property
@@ -137,23 +176,33 @@ class VARMA(Model):
         return self.exog[0].shape[1] if self.exog else 0
 
     @property
+    def is_echelon(self) -> bool:
+        """Whether the model declares an echelon form (``kronecker_indices`` is set)."""
+        return self.kronecker_indices is not None
+
+    @property
+    def has_a0(self) -> bool:
+        """Whether the leading matrix ``A_0`` differs from the identity."""
+        return not np.array_equal(self.a0, np.eye(self.n_outputs))
+
+    @property
     def ar_radius(self) -> float:
-        """Spectral radius of the AR companion matrix (inverse of the smallest AR root modulus)."""
-        return companion_radius(self.ar)
+        """Spectral radius of the AR companion matrix of ``A_0^{-1} A_i`` (inverse of the smallest AR root modulus)."""
+        return companion_radius(_divide_a0(self, self.ar))
 
     @property
     def ma_radius(self) -> float:
-        """Spectral radius of the companion of ``[-M_1 .. -M_q]`` (inverse of the smallest MA root modulus)."""
-        return companion_radius([-M for M in self.ma])
+        """Spectral radius of the companion of ``-A_0^{-1} M_j`` (inverse of the smallest MA root modulus)."""
+        return companion_radius([-M for M in _divide_a0(self, self.ma)])
 
     @property
     def is_stationary(self) -> bool:
-        """Whether every root of ``det(I - A_1 z - ... - A_p z^p)`` lies outside the unit circle."""
+        """Whether every root of ``det(A_0 - A_1 z - ... - A_p z^p)`` lies outside the unit circle."""
         return self.ar_radius < 1.0
 
     @property
     def is_invertible(self) -> bool:
-        """Whether every root of ``det(I + M_1 z + ... + M_q z^q)`` lies outside the unit circle."""
+        """Whether every root of ``det(A_0 + M_1 z + ... + M_q z^q)`` lies outside the unit circle."""
         return self.ma_radius < 1.0
 
     def __repr__(self) -> str:
@@ -163,12 +212,19 @@ class VARMA(Model):
             + ("invertible" if self.is_invertible else "NOT invertible")
         )
         lags = f", exog lags={len(self.exog) - 1}" if len(self.exog) > 1 else ""
-        return f"VARMA(p={self.p}, q={self.q}, m={self.n_outputs}, k={self.n_inputs}{lags}; {flags})"
+        form = ""
+        if self.is_echelon:
+            form = f"; echelon form, Kronecker indices {self.kronecker_indices}"
+        elif self.has_a0:
+            form = "; leading matrix A_0"
+        return f"VARMA(p={self.p}, q={self.q}, m={self.n_outputs}, k={self.n_inputs}{lags}{form}; {flags})"
 
     def summary(self) -> str:
         """A multi-line text with every coefficient matrix."""
         with np.printoptions(precision=4, suppress=True, linewidth=100):
             parts = [repr(self), f"intercept c = {self.intercept}"]
+            if self.has_a0 or self.is_echelon:
+                parts.append(f"A_0 =\n{self.a0}")
             parts += [f"A_{i + 1} =\n{A}" for i, A in enumerate(self.ar)]
             parts += [f"M_{j + 1} =\n{M}" for j, M in enumerate(self.ma)]
             parts += [f"B_{lag} =\n{B}" for lag, B in enumerate(self.exog)]
@@ -177,7 +233,7 @@ class VARMA(Model):
 
     # -- one-line conveniences ------------------------------------------------------------------
     def mean(self, x: ArrayLike | None = None) -> np.ndarray:
-        """Stationary mean ``(I - sum A_i)^{-1} (c + sum_l B_l x)`` under a constant input ``x`` (default 0).
+        """Stationary mean ``(A_0 - sum A_i)^{-1} (c + sum_l B_l x)`` under a constant input ``x`` (default 0).
 
         Parameters
         ----------
@@ -192,15 +248,15 @@ class VARMA(Model):
         Raises
         ------
         NumericalError
-            If ``I - sum A_i`` is singular (a unit root at ``z = 1``).
+            If ``A_0 - sum A_i`` is singular (a unit root at ``z = 1``).
         """
         xc = np.zeros(self.n_inputs) if x is None else v.as_vector("x", x, self.n_inputs)
-        M = np.eye(self.n_outputs) - sum(self.ar, np.zeros((self.n_outputs, self.n_outputs)))
+        M = self.a0 - sum(self.ar, np.zeros((self.n_outputs, self.n_outputs)))
         rhs = self.intercept + sum((B @ xc for B in self.exog), np.zeros(self.n_outputs))
         try:
             return np.linalg.solve(M, rhs)
         except np.linalg.LinAlgError:
-            raise NumericalError("I - sum(A_i) is singular (a unit root at z = 1): the mean is not defined") from None
+            raise NumericalError("A_0 - sum(A_i) is singular (a unit root at z = 1): the mean is not defined") from None
 
     def autocovariances(self, lags: int) -> np.ndarray:
         """``Cov(y_{t+k}, y_t)`` for ``k = 0..lags``; see :func:`rnnss.autocovariances`."""
@@ -235,8 +291,191 @@ class VARMA(Model):
         """The state-space realisation; see :func:`rnnss.varma_to_rnn`."""
         return varma_to_rnn(self, **kwargs)
 
+    def standard_form(self) -> VARMA:
+        """The same process with ``A_0 = I``; see :func:`rnnss.varma_standard_form`."""
+        return varma_standard_form(self)
+
+
+def _divide_a0(varma: VARMA, blocks: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+    """``[A_0^{-1} X for X in blocks]`` (the blocks unchanged when ``A_0 = I``)."""
+    if not varma.has_a0:
+        return list(blocks)
+    return [np.linalg.solve(varma.a0, X) for X in blocks]
+
+
+def _check_echelon(varma: VARMA) -> None:
+    """Raise unless every coefficient of ``varma`` fits the echelon pattern of its Kronecker indices."""
+    idx = varma.kronecker_indices
+    st = echelon_structure(idx)
+    if varma.p != st.order or varma.q != st.order:
+        raise v.DimensionError(
+            f"an echelon-form VARMA with Kronecker indices {idx} has AR and MA orders p = q = max index = "
+            f"{st.order}; got p = {varma.p}, q = {varma.q} (pad with zero matrices)"
+        )
+    a0 = varma.a0
+    eye = np.eye(st.n_outputs, dtype=bool)
+    where = "the echelon form of Kronecker indices " + str(idx)
+    bad = np.argwhere(eye & (a0 != 1.0))
+    if bad.size:
+        r = bad[0][0]
+        raise ValueError(f"a0[{r}, {r}] must be 1 in {where} (unit diagonal); got {a0[r, r]!r}")
+    bad = np.argwhere(~eye & ~st.a0_free & (a0 != 0.0))
+    if bad.size:
+        r, c = bad[0]
+        raise ValueError(
+            f"a0[{r}, {c}] must be 0 in {where} (A_0 is lower triangular, with a free entry (k, i) only where "
+            f"p_i > p_k); got {a0[r, c]!r}"
+        )
+    for name, blocks, free in (("ar", varma.ar, st.ar_free), ("ma", varma.ma, st.ma_free)):
+        for j, X in enumerate(blocks):
+            bad = np.argwhere(~free[j] & (X != 0.0))
+            if bad.size:
+                r, c = bad[0]
+                raise ValueError(
+                    f"{name}[{j}][{r}, {c}] (lag {j + 1}) must be 0 in {where}; got {X[r, c]!r} "
+                    "(see rnnss.echelon_structure(kronecker_indices).summary() for the pattern)"
+                )
+    degree = np.array(idx)
+    for lag, B in enumerate(varma.exog):
+        bad = np.argwhere((lag > degree)[:, None] & (B != 0.0))
+        if bad.size:
+            r, c = bad[0]
+            raise ValueError(
+                f"exog[{lag}][{r}, {c}] must be 0 in {where}: row {r} has degree p_{r} = {idx[r]} < lag {lag}"
+            )
+
+
+def varma_standard_form(varma: VARMA) -> VARMA:
+    r"""The same process with the leading matrix divided out: ``A_0 = I``, unrestricted coefficients.
+
+    ``A_i -> A_0^{-1} A_i``, ``M_j -> A_0^{-1} M_j``, ``B_l -> A_0^{-1} B_l``, ``c -> A_0^{-1} c``; ``Sigma``
+    and the innovations are unchanged. This is the form statsmodels ``VARMAX`` parameterises (an echelon
+    model with unequal Kronecker indices is a standard VARMA(p, p) whose coefficients satisfy restrictions
+    that are not zero restrictions any more).
+
+    Parameters
+    ----------
+    varma : VARMA
+        Any model.
+
+    Returns
+    -------
+    VARMA
+        ``a0 = I``, ``kronecker_indices = None``; the same orders.
+
+    Raises
+    ------
+    TypeError
+        If ``varma`` is not a VARMA.
+
+    Examples
+    --------
+    >>> import numpy as np, rnnss
+    >>> ech = rnnss.VARMA(ar=[[[0.5, 0.0], [0.0, 0.0]]], ma=[[[0.3, 0.1], [0.0, 0.0]]], sigma=np.eye(2),
+    ...                   a0=[[1.0, 0.0], [-0.4, 1.0]], kronecker_indices=(1, 0))
+    >>> rnnss.varma_standard_form(ech).ar[0]
+    array([[0.5, 0. ],
+           [0.2, 0. ]])
+    """
+    varma = v.check_instance(varma, VARMA, "varma")
+    if not varma.has_a0:
+        return VARMA(ar=varma.ar, ma=varma.ma, sigma=varma.sigma, intercept=varma.intercept, exog=varma.exog or None)
+    m = varma.n_outputs
+    ar, ma, exog, c = (
+        _divide_a0(varma, varma.ar),
+        _divide_a0(varma, varma.ma),
+        _divide_a0(varma, varma.exog),
+        _divide_a0(varma, (varma.intercept[:, None],))[0][:, 0],
+    )
+    return VARMA(
+        ar=np.array(ar).reshape(varma.p, m, m),
+        ma=np.array(ma).reshape(varma.q, m, m),
+        sigma=varma.sigma,
+        intercept=c,
+        exog=exog or None,
+    )
+
 
 # -- VARMA -> linear RNN -----------------------------------------------------------------------------
+
+
+def lag_responses(varma: VARMA, blocks: tuple[np.ndarray, ...], lead: np.ndarray, steps: int) -> np.ndarray:
+    """``X_0 .. X_{steps-1}`` of ``A(L)^{-1} N(L)``: ``A_0 X_k = sum_{i<=min(k,p)} A_i X_{k-i} + N_k``.
+
+    ``N_0 = lead`` and ``N_k = blocks[k - 1]`` (zero beyond). With ``lead = A_0`` and ``blocks = ma`` these
+    are the psi weights (``X_0 = I``); with ``lead = B_0``, ``blocks = B_1 ..`` the input responses.
+    """
+    m = varma.n_outputs
+    out = np.zeros((steps, m, lead.shape[1]))
+    if steps:
+        out[0] = _divide_a0(varma, (lead,))[0]
+    for k in range(1, steps):
+        acc = blocks[k - 1].copy() if k <= len(blocks) else np.zeros_like(lead)
+        for i in range(1, min(k, varma.p) + 1):
+            acc += varma.ar[i - 1] @ out[k - i]
+        out[k] = _divide_a0(varma, (acc,))[0]
+    return out
+
+
+@dataclass(frozen=True)
+class PredictorForm:
+    r"""The minimal innovations (predictor) realisation of an echelon-form VARMA, of dimension ``n = sum p_k``.
+
+    ``x_{t+1} = F x_t + G e_t + U u_t + b``, ``y_t = H x_t + D u_t + d + e_t`` (``e_t`` the innovations, ``u_t``
+    the inputs). Component ``(k, i)`` of ``x_t`` (``k < p_i``, ordered by ``k`` then ``i``) is the prediction of
+    ``y_{i, t+k}`` from the past (future inputs zero): the basis of rows ``c_i W^k`` of the observability
+    matrix that defines the Kronecker indices. Row ``(p_i - 1, i)`` of ``F`` holds the echelon AR coefficients
+    of equation ``i`` (``A_l[i, j]`` at ``(p_i - l, j)``, ``-A_0[i, j]`` at ``(p_i, j)``), the other rows shift;
+    ``G`` and ``U`` hold the psi weights and input responses ``Psi_{k+1}[i]``, ``Xi_{k+1}[i]``.
+    """
+
+    F: np.ndarray
+    G: np.ndarray
+    H: np.ndarray
+    U: np.ndarray
+    D: np.ndarray
+    b: np.ndarray
+    d: np.ndarray
+    labels: tuple
+
+
+def echelon_predictor_form(varma: VARMA) -> PredictorForm:
+    """:class:`PredictorForm` of an echelon-form VARMA (built from its coefficients, no rank decisions)."""
+    idx = varma.kronecker_indices
+    m, k = varma.n_outputs, varma.n_inputs
+    labels = tuple((lev, i) for lev in range(max(idx, default=0)) for i in range(m) if lev < idx[i])
+    pos = {lab: s for s, lab in enumerate(labels)}
+    n = len(labels)
+    F, H = np.zeros((n, n)), np.zeros((m, n))
+    b, d = np.zeros(n), np.zeros(m)
+
+    def relation(i: int, level: int, row: np.ndarray) -> None:
+        # y_{i, t+level} = c_i - sum_{j != i} A_0[i, j] y_{j, t+level} + sum_l A_l[i] y_{t+level-l} + (future terms)
+        for (lev, j), s in pos.items():
+            lag = level - lev
+            if lag == 0 and j != i:
+                row[s] = -varma.a0[i, j]
+            elif 1 <= lag <= varma.p:
+                row[s] = varma.ar[lag - 1][i, j]
+
+    for s, (lev, i) in enumerate(labels):
+        if lev + 1 < idx[i]:
+            F[s, pos[(lev + 1, i)]] = 1.0
+        else:
+            relation(i, idx[i], F[s])
+            b[s] = varma.intercept[i]
+    for i in range(m):
+        if idx[i]:
+            H[i, pos[(0, i)]] = 1.0
+        else:
+            relation(i, 0, H[i])
+            d[i] = varma.intercept[i]
+    p = varma.p
+    psi = lag_responses(varma, varma.ma, varma.a0, p + 1)
+    xi = lag_responses(varma, varma.exog[1:], varma.exog[0], p + 1) if k else np.zeros((p + 1, m, 0))
+    G = np.array([psi[lev + 1][i] for lev, i in labels]).reshape(n, m)
+    U = np.array([xi[lev + 1][i] for lev, i in labels]).reshape(n, k)
+    return PredictorForm(F, G, H, U, xi[0], b, d, labels)
 
 
 def _observer_form(varma: VARMA) -> dict[str, np.ndarray]:
@@ -263,10 +502,30 @@ def _observer_form(varma: VARMA) -> dict[str, np.ndarray]:
     return dict(W=W, U=U, b=b, V=V, Q=0.5 * (Q + Q.T), G=G)
 
 
-def varma_to_rnn(varma: VARMA, *, x0: ArrayLike | None = None) -> LinearRNN:
-    r"""A linear RNN with exactly the VARMA's distribution: the observer-form state-space realisation.
+def _echelon_form(varma: VARMA) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The ``[y_t; x_{t+1}]`` realisation of an echelon VARMA, and its stationary covariance (or None)."""
+    pf = echelon_predictor_form(varma)
+    m, n = varma.n_outputs, pf.F.shape[0]
+    W = np.zeros((m + n, m + n))
+    W[:m, m:] = pf.H
+    W[m:, m:] = pf.F
+    L = np.vstack([np.eye(m), pf.G])
+    V = np.hstack([np.eye(m), np.zeros((m, n))])
+    ss = dict(W=W, U=np.vstack([pf.D, pf.U]), b=np.concatenate([pf.d, pf.b]), V=V, Q=symmetrize(L @ varma.sigma @ L.T))
+    if not varma.is_stationary:
+        return ss, None
+    # The stationary covariance from the minimal n-dimensional Stein equation: Cov(x_{t+1}) = P, and then
+    # Cov(y_t) = H P H^T + Sigma, Cov(x_{t+1}, y_t) = F P H^T + G Sigma (x_t is independent of e_t).
+    P = solve_stein_schur(pf.F, symmetrize(pf.G @ varma.sigma @ pf.G.T))
+    C = pf.F @ P @ pf.H.T + pf.G @ varma.sigma
+    return ss, np.block([[pf.H @ P @ pf.H.T + varma.sigma, C.T], [C, P]])
 
-    With ``r = max(p, q + 1, s + 1)`` blocks of size ``m`` (``n = m r`` hidden units),
+
+def varma_to_rnn(varma: VARMA, *, x0: ArrayLike | None = None) -> LinearRNN:
+    r"""A linear RNN with exactly the VARMA's distribution: an observer-type state-space realisation.
+
+    **Standard form** (``A_0 = I``; a general ``A_0`` is divided out first, :func:`varma_standard_form`): with
+    ``r = max(p, q + 1, s + 1)`` blocks of size ``m`` (``n = m r`` hidden units),
 
     .. math::
 
@@ -280,6 +539,19 @@ def varma_to_rnn(varma: VARMA, *, x0: ArrayLike | None = None) -> LinearRNN:
     is the first block of the state. Substituting the block rows into each other gives back the VARMA
     equation, so input→output responses, psi weights and autocovariances are equal exactly.
 
+    **Echelon form** (``kronecker_indices`` set, McMillan degree ``n_E = sum p_k``): the hidden state is
+    ``h_t = [y_t; x_{t+1}]`` with ``m + n_E`` units, where component ``(k, i)`` of ``x_{t+1}`` is the prediction
+    of ``y_{i, t+1+k}`` from the data up to ``t`` (``k < p_i``) -- the minimal echelon predictor state:
+    ``x_{t+1} = F x_t + G e_t + ...`` and ``y_t = H x_t + e_t + ...`` with ``F`` holding the echelon AR
+    coefficients in rows ``(p_i - 1, i)`` and ``G`` the psi weights. The stationary prior comes from the
+    ``n_E``-dimensional Stein equation of ``F`` (complex-Schur solver), which keeps slow modes accurate.
+    ``n_E`` is the smallest dimension of any state-space model of the process, but it is not reachable
+    within LinearRNNs, whose noises ``eta_t`` and ``epsilon_t`` are independent: an MA(1) has McMillan
+    degree 1, yet no one-unit LinearRNN has its autocovariances. Carrying ``y_t`` in the state (``R = 0``)
+    is what makes the innovation ``e_t`` both the state noise and the output noise. When the state is not
+    reachable from the noise (pure VAR parts, where ``x_{t+1}`` is a function of ``y_t``),
+    :func:`rnnss.minimal_realization` ``(rnn, preserve="distribution")`` removes the redundant units.
+
     Parameters
     ----------
     varma : VARMA
@@ -290,14 +562,18 @@ def varma_to_rnn(varma: VARMA, *, x0: ArrayLike | None = None) -> LinearRNN:
     Returns
     -------
     LinearRNN
-        ``n = m r`` hidden units, ``k`` inputs, ``m`` outputs, ``R = 0``. For a stationary VARMA the prior
-        ``h0, P0`` is the stationary distribution, so the RNN's Kalman log-likelihood is the VARMA's exact
-        likelihood; otherwise ``h0 = 0, P0 = 0`` (all pre-sample values zero).
+        ``n = m r`` (standard) or ``m + sum p_k`` (echelon) hidden units, ``k`` inputs, ``m`` outputs,
+        ``R = 0``. For a stationary VARMA the prior ``h0, P0`` is the stationary distribution, so the RNN's
+        Kalman log-likelihood is the VARMA's exact likelihood; otherwise ``h0 = 0, P0 = 0`` (all pre-sample
+        values zero).
 
     Raises
     ------
     TypeError
         If ``varma`` is not a VARMA.
+    NumericalError
+        If the computed stationary covariance is indefinite beyond rounding (coefficients so ill-conditioned
+        that the realisation cannot be evaluated in double precision).
 
     Examples
     --------
@@ -309,16 +585,33 @@ def varma_to_rnn(varma: VARMA, *, x0: ArrayLike | None = None) -> LinearRNN:
     >>> rnn.Q
     array([[1.  , 0.4 ],
            [0.4 , 0.16]])
+    >>> varma_to_rnn(VARMA(ar=[0.5], ma=[0.4], sigma=1.0, kronecker_indices=(1,))).W  # [y_t; E(y_{t+1} | y_{<=t})]
+    array([[0. , 1. ],
+           [0. , 0.5]])
     """
     varma = v.check_instance(varma, VARMA, "varma")
-    ss = _observer_form(varma)
+    if varma.is_echelon:
+        ss, P0 = _echelon_form(varma)
+    else:
+        ss = _observer_form(varma_standard_form(varma) if varma.has_a0 else varma)
+        P0 = None
     rnn = LinearRNN(W=ss["W"], U=ss["U"], b=ss["b"], V=ss["V"], Q=ss["Q"])
     if not varma.is_stationary:
         return rnn
+    if P0 is None:
+        P0 = stationary_covariance(rnn)
+    scale = max(float(np.max(np.abs(P0))), np.finfo(float).tiny)
+    lam = float(np.linalg.eigvalsh(symmetrize(P0))[0])
+    if lam < -1e-10 * scale * len(P0):
+        raise NumericalError(
+            f"the stationary covariance of the VARMA's realisation is indefinite (min eigenvalue {lam:.3g}, "
+            f"largest entry {scale:.3g}): the coefficients are too ill-conditioned to be evaluated in double "
+            "precision (typically many clustered roots near the unit circle); use the linear RNN itself"
+        )
     xc = np.zeros(varma.n_inputs) if x0 is None else v.as_vector("x0", x0, varma.n_inputs)
     n = rnn.n_hidden
     h0 = np.linalg.solve(np.eye(n) - rnn.W, rnn.U @ xc + rnn.b)
-    return dataclasses.replace(rnn, h0=h0, P0=stationary_covariance(rnn))
+    return dataclasses.replace(rnn, h0=h0, P0=symmetrize(P0))
 
 
 def simulate_varma(

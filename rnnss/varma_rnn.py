@@ -11,8 +11,9 @@ from . import _validate as v
 from .exceptions import NotStableError
 from .kalman.filter import kalman_filter
 from .kalman.steady import steady_state
+from .kronecker import echelon_form
 from .linear import LinearRNN, stationary_covariance
-from .varma import VARMA, varma_to_rnn
+from .varma import VARMA, lag_responses, varma_to_rnn
 
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
@@ -42,8 +43,13 @@ def _innovations(rnn: LinearRNN) -> _Innovations:
     return _Innovations(ss.gain, ss.innovation_cov, ss.predicted_cov)
 
 
-def rnn_to_varma(rnn: LinearRNN) -> VARMA:
+def rnn_to_varma(rnn: LinearRNN, *, form: str = "final") -> VARMA:
     r"""The VARMA model with exactly the same distribution of outputs as a stationary linear RNN.
+
+    ``form="echelon"`` returns the minimal, identified echelon form of :func:`rnnss.echelon_form`: AR and MA
+    orders ``max p_i`` and McMillan degree ``sum p_i`` from the Kronecker indices, computed by orthogonal
+    staircases -- the form to use beyond a few hidden units or with slow modes. ``form="final"`` (the
+    default) is described below.
 
     **No observation noise, square invertible read-out** (``R = 0``, ``m = n``): eliminating
     the hidden state, ``h_t = V^{-1} (y_t - d)``, gives the VAR(1)
@@ -67,22 +73,31 @@ def rnn_to_varma(rnn: LinearRNN) -> VARMA:
     general not of minimal order: AR and MA polynomials share the factor ``a(z)^{m-1}``. The MA part is
     invertible because the steady-state filter ``(I - K V) W`` is stable.
 
+    The final-equation form needs the characteristic polynomial of ``W`` and the powers ``V W^k``: it loses
+    accuracy quickly with the state dimension when modes are slow (with two outputs and eigenvalues near
+    0.99 it is off by 1e-3, or fails, at ``n = 6`` and fails from ``n = 8``), where the echelon form stays at 1e-10.
+
     Parameters
     ----------
     rnn : LinearRNN
         The network. Its prior ``h0, P0`` is ignored: the VARMA describes the stationary process (or, for
         an unstable ``W``, the process started far in the past with zero inputs).
+    form : {"final", "echelon"}
+        Which VARMA representation of the process.
 
     Returns
     -------
     VARMA
-        VAR(1) in the first case; VARMA(n, n) with exogenous lags ``0..n-1`` (if ``p > 0`` inputs) otherwise.
+        ``"final"``: VAR(1) in the first case; VARMA(n, n) with exogenous lags ``0..n-1`` (if ``p > 0``
+        inputs) otherwise. ``"echelon"``: the echelon form (``kronecker_indices`` set).
 
     Raises
     ------
     NotDetectableError, NotStabilizableError, NumericalError
         If the steady-state Kalman filter does not exist (see :func:`rnnss.steady_state`); with a singular
         ``R`` the innovation covariance ``V P V^T + R`` must be non-singular.
+    ValueError
+        If ``form`` is unknown.
 
     Examples
     --------
@@ -97,6 +112,8 @@ def rnn_to_varma(rnn: LinearRNN) -> VARMA:
     (0.9, -0.362333)
     """
     rnn = v.check_instance(rnn, LinearRNN, "rnn")
+    if v.as_choice("form", form, ("final", "echelon")) == "echelon":
+        return echelon_form(rnn)
     n, m = rnn.n_hidden, rnn.n_outputs
     W, V, U = rnn.W, rnn.V, rnn.U
     if m == n and not np.any(rnn.R) and np.linalg.cond(V) < _VAR1_MAX_COND:
@@ -139,7 +156,7 @@ def autocovariances(model: VARMA | LinearRNN, lags: int) -> np.ndarray:
 
     Through the state-space form: with ``P`` the stationary state covariance (``P = W P W^T + Q``, a
     Lyapunov solve), ``Gamma(0) = V P V^T + R`` and ``Gamma(k) = V W^k P V^T`` for ``k >= 1``. For a
-    VARMA the observer form of :func:`varma_to_rnn` is used (``R = 0``).
+    VARMA the realisation of :func:`varma_to_rnn` is used (``R = 0``), with its stationary prior as ``P``.
 
     Parameters
     ----------
@@ -174,7 +191,9 @@ def autocovariances(model: VARMA | LinearRNN, lags: int) -> np.ndarray:
         )
     rnn = _as_rnn(model)
     lags = v.as_int("lags", lags, minimum=0)
-    P = stationary_covariance(rnn)
+    # A VARMA's realisation carries its stationary covariance as the prior (for the echelon form computed from
+    # the minimal predictor state, which keeps slow modes accurate); a LinearRNN's is one Stein solve.
+    P = rnn.P0 if isinstance(model, VARMA) else stationary_covariance(rnn)
     out = np.empty((lags + 1, rnn.n_outputs, rnn.n_outputs))
     X = P @ rnn.V.T  # W^k P V^T
     for k in range(lags + 1):
@@ -187,10 +206,10 @@ def autocovariances(model: VARMA | LinearRNN, lags: int) -> np.ndarray:
 def innovation_responses(model: VARMA | LinearRNN, steps: int) -> np.ndarray:
     r"""Psi weights: the response of ``y_{t+k}`` to a unit innovation ``e_t`` (the Wold MA(infinity) form).
 
-    For a VARMA, ``Psi_0 = I`` and ``Psi_k = sum_{i=1}^{min(k, p)} A_i Psi_{k-i} + M_k`` (``M_k = 0`` for
-    ``k > q``) -- statsmodels' ``impulse_responses(orthogonalized=False)``. For a linear RNN the innovations
-    are those of the steady-state Kalman filter and ``Psi_k = V W^k K`` (``K`` the filter gain), so a RNN and
-    its :func:`rnn_to_varma` image have the same psi weights (and the same innovation covariance).
+    For a VARMA, ``Psi_0 = I`` and ``A_0 Psi_k = sum_{i=1}^{min(k, p)} A_i Psi_{k-i} + M_k`` (``M_k = 0`` for
+    ``k > q``) -- statsmodels' ``impulse_responses(orthogonalized=False)`` when ``A_0 = I``. For a linear RNN the
+    innovations are those of the steady-state Kalman filter and ``Psi_k = V W^k K`` (``K`` the filter gain), so a
+    RNN and its :func:`rnn_to_varma` image have the same psi weights (and the same innovation covariance).
 
     Parameters
     ----------
@@ -219,15 +238,7 @@ def innovation_responses(model: VARMA | LinearRNN, steps: int) -> np.ndarray:
     """
     steps = v.as_int("steps", steps, minimum=1)
     if isinstance(model, VARMA):
-        m = model.n_outputs
-        psi = np.zeros((steps, m, m))
-        psi[0] = np.eye(m)
-        for k in range(1, steps):
-            acc = model.ma[k - 1].copy() if k <= model.q else np.zeros((m, m))
-            for i in range(1, min(k, model.p) + 1):
-                acc += model.ar[i - 1] @ psi[k - i]
-            psi[k] = acc
-        return psi
+        return lag_responses(model, model.ma, model.a0, steps)
     rnn = _as_rnn(model)
     inn = _innovations(rnn)
     out = np.empty((steps, rnn.n_outputs, rnn.n_outputs))

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import _validate as v
 from .._deprecation import renamed_keywords
+from ..echelon import as_indices
 from ..exceptions import NotStableError
 from ..linear import LinearRNN
 from ..realization import canonical_form, canonical_realization
 from ..varma import VARMA, varma_to_rnn
 from .driver import FitProblem, FitReport, StdErrorSpec, run_fit
+from .echelon import fit_echelon
 from .params import RnnMap, VarmaMap, prepare
 from .start import hannan_rissanen, subspace_start
 
@@ -26,10 +28,11 @@ __all__ = ["fit_varma_rnn", "fit_linear_rnn"]
 @renamed_keywords(maxiter="max_iter")
 def fit_varma_rnn(
     y: ArrayLike,
-    p: int,
-    q: int,
+    p: int | None = None,
+    q: int | None = None,
     x: ArrayLike | None = None,
     *,
+    kronecker_indices: Any = None,
     trend: str = "c",
     start: VARMA | None = None,
     max_iter: int = 1000,
@@ -45,18 +48,32 @@ def fit_varma_rnn(
     stationary prior). Starting values: Hannan-Rissanen regressions. The data are standardised internally
     (column means and standard deviations) and the estimates mapped back exactly.
 
+    **Echelon form** (``kronecker_indices=(p_1, ..., p_m)``): the identified echelon-form VARMA of
+    :func:`rnnss.echelon_structure` -- ``A_0 y_t = c + sum A_i y_{t-i} + A_0 e_t + sum M_j e_{t-j} + B x_t`` with
+    the zero/one pattern of the indices, ``p = q = max p_i``. Only the free coefficients are parameters, so a
+    maximum is a point, not a ridge (where the data's Kronecker indices are the declared ones): starts that
+    climb to it return the same estimate, and standard errors exist. (VARMA likelihoods can still have several
+    local maxima, often near the boundary of invertibility.) The likelihood is that of the equivalent standard form
+    ``A_0^{-1}(...)`` on the same observer-form RNN, with the gradient pulled back through ``A_0^{-1}``; the
+    start is Hannan-Rissanen under the echelon restrictions (equation-by-equation least squares). Candidate
+    index vectors and their parameter counts: :func:`rnnss.kronecker_candidates`.
+
     Parameters
     ----------
     y : array_like, shape (T, m) or (T,)
         One multivariate series; NaN marks missing values.
-    p, q : int
-        AR and MA orders (``p = q = 0`` fits white noise with mean ``c``).
+    p, q : int, optional
+        AR and MA orders (``p = q = 0`` fits white noise with mean ``c``); required unless
+        ``kronecker_indices`` is given (then they must be ``max p_i`` if given).
     x : array_like, shape (T, k) or (T,), optional
         Exogenous inputs entering as ``B x_t`` (contemporaneous, as in statsmodels ``VARMAX``).
+    kronecker_indices : sequence of int, length m, optional
+        Fit the echelon form of these Kronecker indices instead of unrestricted coefficients.
     trend : {"c", "n"}
         Estimate an intercept ``c`` (``"c"``) or fix it to 0 (``"n"``).
     start : VARMA, optional
-        Starting values instead of Hannan-Rissanen; must be stationary, with positive-definite ``sigma``.
+        Starting values instead of Hannan-Rissanen; must be stationary, with positive-definite ``sigma`` (for
+        the echelon form: an echelon VARMA with the same indices).
     max_iter : int, default 1000
         Maximum BFGS iterations.
     gtol : float, default 1e-6
@@ -71,8 +88,10 @@ def fit_varma_rnn(
     -------
     FitReport
         ``varma`` (the estimate), ``rnn`` (``varma_to_rnn(varma)``, stationary prior), ``loglik``, ``aic``,
-        ``bic`` with ``n_params = m (if trend) + m^2 (p + q) + m k + m (m + 1) / 2`` (statsmodels' count),
-        convergence information and ``std_errors`` keyed ``"intercept", "ar", "ma", "exog", "sigma"``.
+        ``bic`` with ``n_params = m (if trend) + m^2 (p + q) + m k + m (m + 1) / 2`` (statsmodels' count; for
+        the echelon form ``EchelonStructure.n_params``), convergence information and ``std_errors`` keyed
+        ``"intercept", "ar", "ma", "exog", "sigma"`` (and ``"a0"`` for the echelon form, where entries fixed by
+        the pattern have standard error 0).
 
     Raises
     ------
@@ -107,12 +126,35 @@ def fit_varma_rnn(
     standard_errors = v.as_bool("standard_errors", standard_errors)
     progress = v.as_bool("progress", progress, allow_none=True)
     t_start = time.perf_counter()
-    p = v.as_int("p", p, minimum=0)
-    q = v.as_int("q", q, minimum=0)
     if trend not in ("c", "n"):
         raise ValueError(f"trend must be 'c' (intercept) or 'n' (none); got {trend!r}")
     max_iter = v.as_int("max_iter", max_iter, minimum=1)
     gtol = v.as_float("gtol", gtol, positive=True)
+    if kronecker_indices is not None:
+        idx = as_indices(kronecker_indices)
+        for name, val in (("p", p), ("q", q)):
+            if val is not None and v.as_int(name, val, minimum=0) != max(idx):
+                raise ValueError(
+                    f"{name} = {val} contradicts kronecker_indices={idx}: the echelon form has p = q = {max(idx)}"
+                )
+        data, y_arr, x_arr = prepare(y, x, center=trend == "c")
+        return fit_echelon(
+            data,
+            y_arr,
+            x_arr,
+            idx,
+            trend=trend == "c",
+            start=start,
+            max_iter=max_iter,
+            gtol=gtol,
+            standard_errors=standard_errors,
+            progress=progress,
+            t_start=t_start,
+        )
+    if p is None or q is None:
+        raise TypeError("fit_varma_rnn needs the orders p and q, or kronecker_indices")
+    p = v.as_int("p", p, minimum=0)
+    q = v.as_int("q", q, minimum=0)
     data, y_arr, x_arr = prepare(y, x, center=trend == "c")
     m, k = y_arr.shape[1], data.x.shape[1]
     pm = VarmaMap(m, p, q, k, trend == "c")

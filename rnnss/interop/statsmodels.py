@@ -30,7 +30,9 @@ def to_statsmodels_params(varma: VARMA, *, trend: str = "c") -> np.ndarray:
     Parameters
     ----------
     varma : VARMA
-        The model; ``Sigma`` must be positive definite and exogenous inputs contemporaneous only.
+        The model; ``Sigma`` must be positive definite, exogenous inputs contemporaneous only and ``A_0 = I``
+        (an echelon form with equal Kronecker indices is a standard VARMA; otherwise use
+        :func:`rnnss.varma_standard_form`).
     trend : {"c", "n"}
         Whether the statsmodels model has a constant (``"c"``) or none (``"n"``; then ``c`` must be 0).
 
@@ -42,8 +44,8 @@ def to_statsmodels_params(varma: VARMA, *, trend: str = "c") -> np.ndarray:
     Raises
     ------
     ValueError
-        For an unknown trend, a non-zero intercept with ``trend="n"``, lagged exogenous terms, or a
-        singular ``Sigma``.
+        For an unknown trend, a non-zero intercept with ``trend="n"``, a leading matrix ``A_0 != I``, lagged
+        exogenous terms, or a singular ``Sigma``.
 
     Examples
     --------
@@ -56,6 +58,11 @@ def to_statsmodels_params(varma: VARMA, *, trend: str = "c") -> np.ndarray:
         raise ValueError(f"trend must be 'c' or 'n' (statsmodels VARMAX trends rnnss can represent); got {trend!r}")
     if trend == "n" and np.any(varma.intercept):
         raise ValueError("trend='n' drops the intercept, but this VARMA has a non-zero intercept c; use trend='c'")
+    if varma.has_a0:
+        raise ValueError(
+            "statsmodels VARMAX has no leading matrix A_0 (this VARMA is in echelon form with unequal Kronecker "
+            "indices, or has a general A_0); pass rnnss.varma_standard_form(varma), the same process with A_0 = I"
+        )
     if len(varma.exog) > 1:
         raise ValueError(
             f"statsmodels VARMAX has only the contemporaneous exogenous term B_0 x_t; this VARMA has exogenous lags "
