@@ -11,6 +11,9 @@ from hypothesis import HealthCheck, settings
 
 import rnnss
 
+# Scripts that made the committed fixtures in tests/data (they need tools the tests do not): not test modules.
+collect_ignore_glob = ["data/*.py"]
+
 # Hypothesis: deterministic in CI (derandomize) and without deadlines (BLAS timing varies).
 settings.register_profile(
     "ci", derandomize=True, deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow]
