@@ -70,9 +70,12 @@ def _inline_code_outside_roles(markdown: str) -> list[str]:
 
 
 def _names_public_api(span: str) -> bool:
-    """True for `rnnss.anything` and for code that starts with a public name (`mse_ratio(rnn)`, `LinearRNN`)."""
-    head = re.match(r"[A-Za-z_]\w*", span)
-    return span.startswith("rnnss.") or (head is not None and head[0] in PUBLIC)
+    """True for `rnnss.anything` and for code that starts with a public name (`mse_ratio(rnn)`, `LinearRNN`).
+
+    A keyword argument or field that shares a function's name (`kronecker_indices=`) is not a reference.
+    """
+    head = re.match(r"([A-Za-z_]\w*)(=(?!=))?", span)
+    return span.startswith("rnnss.") or (head is not None and head[1] in PUBLIC and head[2] is None)
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,10 @@ Y = rnnss.simulate(RNN, x=X, rng=0).y
 HMM = rnnss.HMM(pi=[0.5, 0.5], A=[[0.9, 0.1], [0.2, 0.8]], B=[[0.7, 0.3], [0.1, 0.9]])
 CELL = rnnss.ElmanCell(W=[[0.5]], U=[[1.0]])
 VARMA = rnnss.VARMA(ar=[[[0.5]]], ma=[], sigma=[[1.0]], intercept=[0.1])
+RNN_NOISY = rnnss.random_rnn(2, 1, rng=1)
+TASK = rnnss.adding_problem(2, T=4, rng=0)
+TCELL = rnnss.random_cell("elman", 3, 2, rng=0)
+READOUT = rnnss.LinearReadout(np.ones((1, 3)))
 
 
 def _control_sys():
@@ -58,6 +62,66 @@ CASES = [
     ("minimal_realization", lambda **k: rnnss.minimal_realization(RNN, **k), "preserve", "enum"),
     ("steer", lambda **k: rnnss.steer(RNN, [0.1, 0.2], 4, **k), "best_effort", "bool"),
     ("kalman_filter", lambda **k: rnnss.kalman_filter(RNN, Y, X, **k), "initialization", "enum"),
+    ("echelon_structure", lambda **k: rnnss.echelon_structure((1, 0), **k), "trend", "bool"),
+    ("kronecker_candidates", lambda **k: rnnss.kronecker_candidates(2, 1, **k), "trend", "bool"),
+    ("varma_identification", lambda **k: rnnss.varma_identification(1, 1, 2, **k), "trend", "bool"),
+    ("rnn_to_varma", lambda **k: rnnss.rnn_to_varma(RNN_NOISY, **k), "form", "enum"),
+    ("train", lambda **k: rnnss.train(TCELL, TASK, steps=1, **k), "optimizer", "enum"),
+    ("train", lambda **k: rnnss.train(TCELL, TASK, steps=1, **k), "engine", "enum"),
+    ("train", lambda **k: rnnss.train(TCELL, TASK, steps=1, **k), "progress", "optbool"),
+    ("loss_and_grad", lambda **k: rnnss.loss_and_grad(TCELL, READOUT, TASK, **k), "engine", "enum"),
+    ("bptt", lambda **k: rnnss.bptt(TCELL, TASK.x, np.ones((2, 4, 3)), **k), "engine", "enum"),
+    ("predict", lambda **k: rnnss.predict(TCELL, READOUT, TASK.x, **k), "engine", "enum"),
+    ("evaluate_loss", lambda **k: rnnss.evaluate_loss(TCELL, READOUT, TASK, **k), "engine", "enum"),
+    ("SequenceData", lambda **k: rnnss.SequenceData(np.zeros((2, 4, 2)), np.ones(2), **k), "loss", "enum"),
+    ("SequenceData", lambda **k: rnnss.SequenceData(np.zeros((2, 4, 2)), np.ones(2), **k), "at", "enum"),
+    ("copy_task", lambda **k: rnnss.copy_task(2, 2, length=2, **k), "score", "enum"),
+    ("hmm_forward", lambda **k: rnnss.hmm_forward(HMM, [0, 1, 1], **k), "engine", "enum"),
+    ("hmm_backward", lambda **k: rnnss.hmm_backward(HMM, [0, 1, 1], **k), "engine", "enum"),
+    ("hmm_smoother", lambda **k: rnnss.hmm_smoother(HMM, [0, 1, 1], **k), "engine", "enum"),
+    ("hmm_loglik", lambda **k: rnnss.hmm_loglik(HMM, [0, 1, 1], **k), "engine", "enum"),
+    ("viterbi", lambda **k: rnnss.viterbi(HMM, [0, 1, 1], **k), "engine", "enum"),
+    ("run_belief_rnn", lambda **k: rnnss.run_belief_rnn(rnnss.belief_rnn(HMM), [0, 1, 1], **k), "engine", "enum"),
+    ("fit_hmm", lambda **k: rnnss.fit_hmm([[0, 1, 1, 0]], 2, max_iter=1, rng=0, **k), "emission", "enum"),
+    (
+        "fit_hmm",
+        lambda **k: rnnss.fit_hmm([[0.1, 1.0, 0.2]], 2, max_iter=1, rng=0, emission="gaussian", **k),
+        "covariance_type",
+        "enum",
+    ),
+    ("fit_hmm", lambda **k: rnnss.fit_hmm([[0, 1, 1, 0]], 2, max_iter=1, rng=0, **k), "init", "enum"),
+    ("fit_hmm", lambda **k: rnnss.fit_hmm([[0, 1, 1, 0]], 2, max_iter=1, rng=0, **k), "progress", "optbool"),
+    ("fit_hmm", lambda **k: rnnss.fit_hmm([[0, 1, 1, 0]], 2, max_iter=1, rng=0, **k), "engine", "enum"),
+    (
+        "select_hmm_order",
+        lambda **k: rnnss.select_hmm_order([[0, 1, 1, 0]], [1], max_iter=1, rng=0, **k),
+        "emission",
+        "enum",
+    ),
+    (
+        "select_hmm_order",
+        lambda **k: rnnss.select_hmm_order([[0.1, 1.0, 0.2]], [1], max_iter=1, rng=0, emission="gaussian", **k),
+        "covariance_type",
+        "enum",
+    ),
+    (
+        "select_hmm_order",
+        lambda **k: rnnss.select_hmm_order([[0, 1, 1, 0]], [1], max_iter=1, rng=0, **k),
+        "criterion",
+        "enum",
+    ),
+    (
+        "select_hmm_order",
+        lambda **k: rnnss.select_hmm_order([[0, 1, 1, 0]], [1], max_iter=1, rng=0, **k),
+        "progress",
+        "optbool",
+    ),
+    (
+        "select_hmm_order",
+        lambda **k: rnnss.select_hmm_order([[0, 1, 1, 0]], [1], max_iter=1, rng=0, **k),
+        "engine",
+        "enum",
+    ),
     ("numerical_jacobian", lambda **k: rnnss.numerical_jacobian(CELL, [0.1], [0.2], **k), "wrt", "enum"),
     ("integrate", lambda **k: rnnss.integrate(rnnss.CTRNN(W=[[0.5]]), [0.0, 1.0], **k), "method", "enum"),
     (
@@ -180,7 +244,8 @@ def test_the_table_covers_every_flag_and_option_of_the_public_api():
         for p in params:
             flaglike = isinstance(p.default, bool) or (p.default is None and "bool" in str(p.annotation))
             # ``what`` is a free-text label for messages; a cell's activation is a name or a callable.
-            optionlike = isinstance(p.default, str) and p.name not in ("activation", "what")
+            # free-text labels (``what``, a data set's ``name``) and a cell's activation (a name or a callable)
+            optionlike = isinstance(p.default, str) and p.name not in ("activation", "what", "name")
             if (flaglike or optionlike) and (label, p.name) not in covered:
                 missing.append(f"{label}({p.name}=...)")
     assert not missing, "flags/options without a validation test: " + ", ".join(missing)

@@ -315,8 +315,10 @@ def test_empty_and_invalid_inputs_are_refused():
         fit_hmm(y, 2, max_iter=-1)
     with pytest.raises(ValueError, match="covariance_prior must be"):
         fit_hmm(y, 2, covariance_prior=-1.0)
-    with pytest.raises(TypeError, match="init must be 'random' or an rnnss.HMM / rnnss.GaussianHMM; got 'kmeans'"):
+    with pytest.raises(ValueError, match="init must be 'random' or an rnnss.HMM / rnnss.GaussianHMM; got 'kmeans'"):
         fit_hmm(y, 2, init="kmeans")
+    with pytest.raises(TypeError, match="init must be 'random' or an rnnss.HMM / rnnss.GaussianHMM; got int"):
+        fit_hmm(y, 2, init=3)
     with pytest.raises(ValueError, match="init has 2 states but n_states = 3"):
         fit_hmm(y, 3, init=casino_model())
     with pytest.raises(TypeError, match="init must be an rnnss.GaussianHMM for emission='gaussian'; got HMM"):

@@ -55,6 +55,8 @@ def _examples():
         "EulerCTRNNCell": rnnss.CTRNN(W=[[0.5, -1.0], [1.0, 0.25]], U=[[1.0], [0.0]], tau=[1.0, 0.5]).euler(0.1),
         "Lorenz": rnnss.Lorenz(),
         "Rossler": rnnss.Rossler(),
+        "TorchGRUCell": rnnss.random_cell("torch_gru", 2, 1, rng=6),
+        "LinearReadout": rnnss.LinearReadout(np.ones((1, 2)), [0.5]),
     }
 
 

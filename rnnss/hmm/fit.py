@@ -580,8 +580,11 @@ def fit_hmm(
     model_init = None
     if isinstance(init, (HMM, GaussianHMM)):
         model_init = _check_init(init, K, emission, cov_type, n_symbols)
-    elif not (isinstance(init, str) and init == "random"):
-        raise TypeError(f"init must be 'random' or an rnnss.HMM / rnnss.GaussianHMM; got {init!r}")
+    elif isinstance(init, str):
+        if init != "random":
+            raise ValueError(f"init must be 'random' or an rnnss.HMM / rnnss.GaussianHMM; got {init!r}")
+    else:
+        raise TypeError(f"init must be 'random' or an rnnss.HMM / rnnss.GaussianHMM; got {type(init).__name__}")
     if emission == "categorical":
         M = (
             model_init.n_symbols

@@ -86,8 +86,8 @@ class EquivalenceReport:
     condition_numbers: dict
     peers: dict
     passed: bool
-    status: str = "passed"
-    needed_steps: int = 0
+    status: str
+    needed_steps: int
 
     def __str__(self) -> str:
         def tr(t: int | None) -> str:

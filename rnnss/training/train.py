@@ -297,6 +297,7 @@ def train(
     clip = None if clip is None else v.as_float("clip", clip, positive=True)
     spectral_norm = None if spectral_norm is None else v.as_float("spectral_norm", spectral_norm, positive=True)
     eval_every = max(1, steps // 20) if eval_every is None else v.as_int("eval_every", eval_every, minimum=1)
+    progress = v.as_bool("progress", progress, allow_none=True)
     if optimizer == "lbfgs" and (clip is not None or spectral_norm is not None):
         raise ValueError("clip and spectral_norm apply to optimizer='adam' only (L-BFGS takes exact full steps)")
     if optimizer == "lbfgs" and learning_rate is not None:
