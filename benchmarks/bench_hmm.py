@@ -107,7 +107,7 @@ def run_point(hmm, y, method, impl, repeat):
     }
     if method == "scaled":  # Viterbi has one (log-space) algorithm in both libraries
         tasks["viterbi"] = (
-            lambda: (lambda r: (r.log_prob, r.path))(rnnss.viterbi(hmm, y)),
+            lambda: (lambda r: (r.loglik, r.path))(rnnss.viterbi(hmm, y)),
             lambda: m.decode(X, algorithm="viterbi"),
         )
     rows = []

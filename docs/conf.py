@@ -39,9 +39,6 @@ html_theme_options = {"show_powered_by": False}
 # docstrings ("(T, n) ndarray", "array_like, optional") are not references and stay unchecked.
 nitpicky = True
 nitpick_ignore_regex = [(r"py:.*", r"(?!rnnss\.).*")]
-# Stale paths in rnnss/hmm/rnn.py docstrings (the cells moved to rnnss.hmm.cells; they are rnnss.OneHotSoftmaxCell
-# and rnnss.BeliefCell): remove these two lines once those docstrings name the public path.
-nitpick_ignore = [("py:class", "rnnss.cells.OneHotSoftmaxCell"), ("py:class", "rnnss.cells.BeliefCell")]
 # Words of numpydoc types ("array_like, shape (T, n)") become fuzzy cross-reference candidates; those that are
 # not rnnss names are unlinked before resolution (see _unlink_type_words), and the rest are not ambiguous.
 suppress_warnings = ["myst.header", "ref.python"]
@@ -50,7 +47,7 @@ suppress_warnings = ["myst.header", "ref.python"]
 def _public_target(target):
     """``rnnss.<name>[.<attribute>]`` for a dotted path that imports to a public object, else None.
 
-    Docstrings may name an object by a module path that really holds it (``rnnss.cells.scan``); the object is
+    Docstrings may name an object by a module path that really holds it (``rnnss.scan``); the object is
     documented once, as ``rnnss.scan``, and such a reference resolves to that entry. A path that does not
     import stays unresolved, so the build fails on it.
     """

@@ -68,7 +68,7 @@ def main(argv=None):
     omegas = np.linspace(0, np.pi, 300 if args.quick else 4000)
     rng = np.random.default_rng(0)
 
-    # 1. The seeds' two questions, answered with margins.
+    # 1. Is the network controllable, is it observable? Answered with margins.
     rnn = default_model()
     print(structure_report(rnn))
 

@@ -97,7 +97,7 @@ def main(argv=None):
         print(f"   {label}: {flow.norms[T]:.3g} after {T} steps, geometric rate {flow.rate:.4f} per step")
     print("   (the LSTM's cell-state path multiplies by f ~ 0.99 per step; gate feedback can tip it just above 1)")
     print(
-        f"   seeds' numbers: 0.95^60 = {0.95**60:.3f}; adding problem "
+        f"   the vanishing-gradient arithmetic: 0.95^60 = {0.95**60:.3f}; adding problem "
         f"0.90^499 = {0.90**499:.2e} vs 0.99^499 = {0.99**499:.2e}"
     )
     print(f"   forget gate f = 0.95 at dt = 0.02 s remembers for tau = {time_constant(0.95, 0.02):.3f} s")

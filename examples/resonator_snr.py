@@ -1,7 +1,7 @@
 """A resonator RNN tuned to a noisy sinusoid: analytic SNR gain against simulation, Bode plot and spectra.
 
 Run:  python examples/resonator_snr.py [--quick] [--outdir DIR]
-The seeds' recurrence h_t = (alpha A) h_{t-1} + alpha x_t, with A a rotation by omega0, is tuned to a 5 Hz
+The resonator recurrence h_t = (alpha A) h_{t-1} + alpha x_t, with A a rotation by omega0, is tuned to a 5 Hz
 tone sampled at 50 Hz and fed the tone buried in white noise (input SNR -3 dB). The script prints the
 analytic SNR gain of the hidden state and the Monte Carlo estimate with its standard error, sweeps the
 pole radius alpha (bandwidth), and saves a Bode plot, the input-vs-hidden spectrum and a time trace.

@@ -7,13 +7,18 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["REMOVAL", "deprecated_alias", "renamed_keywords", "keyword_only"]
+__all__ = ["REMOVAL", "deprecated_alias", "renamed_keywords", "keyword_only", "warn_deprecated"]
 
 #: The release in which the deprecated names and argument forms are removed.
 REMOVAL = "0.3"
 
 
 def _warn(message: str) -> None:
+    warnings.warn(f"{message} (the old form is removed in rnnss {REMOVAL})", DeprecationWarning, stacklevel=3)
+
+
+def warn_deprecated(message: str) -> None:
+    """Warn from a deprecated attribute or property: the warning points at the line that used it."""
     warnings.warn(f"{message} (the old form is removed in rnnss {REMOVAL})", DeprecationWarning, stacklevel=3)
 
 

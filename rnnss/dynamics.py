@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _validate as v
+from ._deprecation import keyword_only
 from ._linalg import half_lives
 from .cells.base import Cell, checked_step, constant_input, input_sequence, state_or_zero
 from .linear import LinearRNN
@@ -254,7 +255,7 @@ def fixed_points(
     >>> fp.points[:, 0].round(4), fp.stability
     (array([-0.9575,  0.    ,  0.9575]), ('stable', 'unstable', 'stable'))
     """
-    cell = v.check_instance(cell, Cell, "cell", "an rnnss cell (rnnss.cells.Cell)")
+    cell = v.check_instance(cell, Cell, "cell", "an rnnss cell (rnnss.Cell)")
     xc = constant_input(cell, x)
     dim = cell.state_size
     tol = v.as_float("tol", tol, positive=True)
@@ -368,7 +369,7 @@ def linearize(
     >>> lin.W, lin.U
     (array([[0.5]]), array([[1.]]))
     """
-    cell = v.check_instance(cell, Cell, "cell", "an rnnss cell (rnnss.cells.Cell)")
+    cell = v.check_instance(cell, Cell, "cell", "an rnnss cell (rnnss.Cell)")
     s = v.as_vector("state", state, cell.state_size)
     xc = constant_input(cell, x)
     W = cell.jacobian(xc, s)
@@ -588,11 +589,12 @@ def qr_step(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return Q, np.log(np.abs(diag))
 
 
+@keyword_only(2, "h0")
 def lyapunov_exponents(
     cell: Cell,
     x: ArrayLike | None = None,
-    h0: ArrayLike | None = None,
     *,
+    h0: ArrayLike | None = None,
     steps: int | None = None,
     discard: int = 0,
     n_exponents: int | None = None,
@@ -653,7 +655,7 @@ def lyapunov_exponents(
     >>> spec.exponents.round(6)  # ln 1.2, ln 0.5: the growing axis comes first
     array([ 0.182322, -0.693147])
     """
-    cell = v.check_instance(cell, Cell, "cell", "an rnnss cell (rnnss.cells.Cell)")
+    cell = v.check_instance(cell, Cell, "cell", "an rnnss cell (rnnss.Cell)")
     xs = input_sequence(cell, x, steps)
     T = xs.shape[0]
     s = state_or_zero(cell, h0)

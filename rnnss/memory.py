@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _validate as v
+from ._deprecation import keyword_only
 from ._linalg import half_lives
 from .cells.base import Cell, checked_step, input_sequence, state_or_zero
 from .cells.bidirectional import Bidirectional
@@ -79,11 +80,12 @@ class GradientFlow:
         return f"GradientFlow(T={T}, ||ds_T/ds_0||_2={self.norms[-1]:.4g}, rate={self.rate:.4g} per step)"
 
 
+@keyword_only(2, "h0")
 def jacobian_products(
     cell: Cell,
     x: ArrayLike | None = None,
-    h0: ArrayLike | None = None,
     *,
+    h0: ArrayLike | None = None,
     steps: int | None = None,
     store_products: bool = True,
 ) -> GradientFlow:
@@ -133,7 +135,7 @@ def jacobian_products(
     0.046
     """
     store_products = v.as_bool("store_products", store_products)
-    cell = v.check_instance(cell, Cell, "cell", "an rnnss cell (rnnss.cells.Cell)")
+    cell = v.check_instance(cell, Cell, "cell", "an rnnss cell (rnnss.Cell)")
     xs = input_sequence(cell, x, steps)
     T = xs.shape[0]
     dim = cell.state_size
@@ -273,7 +275,7 @@ def bidirectional_gradient_flow(
     Raises
     ------
     TypeError
-        If ``bi`` is not a :class:`~rnnss.cells.Bidirectional`.
+        If ``bi`` is not a :class:`~rnnss.Bidirectional`.
     DimensionError
         If ``x`` or an initial state has the wrong shape, or ``x`` is a batch.
     ValueError

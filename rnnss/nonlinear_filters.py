@@ -230,7 +230,7 @@ def extended_kalman_filter(model: NoisyCell, y: ArrayLike, x: ArrayLike | None =
     r"""The extended Kalman filter: propagate mean and covariance through the cell's Jacobians.
 
     Predict ``m_t^- = f(x_t, m_{t-1})``, ``P_t^- = F_t P_{t-1} F_t^T + Q`` with ``F_t = d f / d s`` at
-    ``(x_t, m_{t-1})`` (the cell's analytic :meth:`~rnnss.cells.Cell.jacobian`); update with the read-out
+    ``(x_t, m_{t-1})`` (the cell's analytic :meth:`~rnnss.Cell.jacobian`); update with the read-out
     linearised at ``m_t^-`` (``H = V``, or ``readout_jacobian``) in Joseph form. On a linear cell
     (``ElmanCell(activation="identity")``) with a linear read-out it *is* the exact Kalman filter.
 
@@ -303,7 +303,7 @@ def unscented_kalman_filter(
     With ``lambda = alpha^2 (S + kappa) - S``, the ``2S + 1`` sigma points of ``N(m, P)`` are ``m`` and
     ``m ± (sqrt((S + lambda) P))_i`` (columns of the Cholesky factor), with mean weights
     ``lambda / (S + lambda)``, ``1 / (2 (S + lambda))`` and covariance weight ``+ (1 - alpha^2 + beta)`` on the
-    centre. Predict: push the points through the cell (one batched :meth:`~rnnss.cells.Cell.step`) and add
+    centre. Predict: push the points through the cell (one batched :meth:`~rnnss.Cell.step`) and add
     ``Q``; update: redraw points from the prediction, push them through the read-out, and condition on
     ``y_t``. No Jacobians are needed, and the moments are exact to second order. This is filterpy's
     ``UnscentedKalmanFilter`` with ``MerweScaledSigmaPoints(S, alpha, beta, kappa)``; on a linear model it is

@@ -3,6 +3,7 @@
 import inspect
 import pkgutil
 
+import numpy as np
 import pytest
 
 import rnnss
@@ -69,3 +70,27 @@ def test_renamed_keywords_still_work_and_warn():
 def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
         rnnss.not_a_name  # noqa: B018
+
+
+@pytest.mark.parametrize("name", ["scan", "lyapunov_exponents", "jacobian_products"])
+def test_initial_state_is_keyword_only_with_the_positional_form_deprecated(name):
+    """``h0`` is keyword-only everywhere; the old positional call gives the same result with a warning."""
+    fn = getattr(rnnss, name)
+    assert inspect.signature(fn).parameters["h0"].kind is inspect.Parameter.KEYWORD_ONLY
+    cell = rnnss.random_cell("gru", 2, 1, rng=0)
+    x, h0 = np.zeros((6, 1)), np.array([0.1, -0.2])
+    kw = {"rng": 0} if name == "lyapunov_exponents" else {}
+    new = fn(cell, x, h0=h0, **kw)
+    with pytest.warns(DeprecationWarning, match=f"passing h0 to {name}\\(\\) by position is deprecated"):
+        old = fn(cell, x, h0, **kw)
+    for a, b in [(old, new)] if name == "scan" else zip(vars(old).values(), vars(new).values(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="multiple values for h0"):
+        fn(cell, x, h0, h0=h0)
+
+
+def test_viterbi_log_prob_is_the_deprecated_name_of_loglik():
+    hmm = rnnss.HMM(pi=[0.5, 0.5], A=[[0.9, 0.1], [0.2, 0.8]], B=[[0.9, 0.1], [0.2, 0.8]])
+    res = rnnss.viterbi(hmm, [0, 0, 1, 1])
+    with pytest.warns(DeprecationWarning, match="ViterbiResult.log_prob is deprecated; use ViterbiResult.loglik"):
+        assert res.log_prob == res.loglik

@@ -204,7 +204,7 @@ def test_leaky_closed_forms(rng):
     np.testing.assert_array_equal(LeakyCell(W, U, alpha=1.0).step(x, h), ElmanCell(W, U).step(x, h))
     # With no drive the leak alone acts: h_t = (1 - alpha)^t h_0.
     pure = LeakyCell(np.zeros((3, 3)), alpha=0.05, activation="identity")
-    traj = scan(pure, np.zeros((40, 0)), h)
+    traj = scan(pure, np.zeros((40, 0)), h0=h)
     np.testing.assert_allclose(traj[-1], 0.95**40 * h, rtol=1e-13)
 
 
@@ -290,7 +290,7 @@ def test_bidirectional_lstm_hidden_or_full_state(rng):
     np.testing.assert_array_equal(full[:, :4], scan(fw, x))
     np.testing.assert_array_equal(full[:, 4:], scan(bw, x[::-1])[::-1])
     h0b = rng.standard_normal(3)
-    np.testing.assert_array_equal(bidirectional_scan(bi, x, h0_backward=h0b)[:, 2:], scan(bw, x[::-1], h0b)[::-1])
+    np.testing.assert_array_equal(bidirectional_scan(bi, x, h0_backward=h0b)[:, 2:], scan(bw, x[::-1], h0=h0b)[::-1])
 
 
 def test_bidirectional_errors():
@@ -332,16 +332,16 @@ def test_scan_lengths_equal_separate_runs(kind, rng):
     xs = rng.standard_normal((4, T, 2))
     xs[np.arange(T) >= L[:, None]] = np.nan
     h0 = rng.standard_normal((4, cell.state_size))
-    out = scan(cell, xs, h0, lengths=L)
+    out = scan(cell, xs, h0=h0, lengths=L)
     assert out.shape == (4, T, cell.state_size)
     for i, n in enumerate(L):
         if n:
             # Batched and single-row matrix products may round differently: agreement to a few ulps.
-            np.testing.assert_allclose(out[i, :n], scan(cell, xs[i, :n], h0[i]), rtol=1e-14, atol=1e-15)
+            np.testing.assert_allclose(out[i, :n], scan(cell, xs[i, :n], h0=h0[i]), rtol=1e-14, atol=1e-15)
         assert np.isnan(out[i, n:]).all()
     # All full length: the plain scan, bit for bit; one sequence: an int length truncates it.
     full = np.nan_to_num(xs)
-    np.testing.assert_array_equal(scan(cell, full, h0, lengths=[T] * 4), scan(cell, full, h0))
+    np.testing.assert_array_equal(scan(cell, full, h0=h0, lengths=[T] * 4), scan(cell, full, h0=h0))
     one = scan(cell, full[0], lengths=4)
     np.testing.assert_allclose(one[:4], scan(cell, full[0, :4]), rtol=1e-14, atol=1e-15)
     assert np.isnan(one[4:]).all()

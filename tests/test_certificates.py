@@ -176,7 +176,7 @@ def test_certified_network_converges_to_one_point_from_1000_starts(make, rng):
     assert len(fp) == 1 and fp.stability == ("stable",)
     starts = rng.uniform(-3, 3, (1000, n))
     T = int(np.ceil(np.log(1e-13) / np.log(cert.rate)))  # the certified rate takes any start there
-    traj = rnnss.scan(cell, np.broadcast_to(x, (1000, T, 2)), starts)
+    traj = rnnss.scan(cell, np.broadcast_to(x, (1000, T, 2)), h0=starts)
     assert np.max(np.abs(traj[:, -1] - fp.points[0])) < 1e-10
     Ph = np.sqrt(np.diag(cert.P))
     dist = np.linalg.norm((np.concatenate([starts[:, None], traj], axis=1) - fp.points[0]) * Ph, axis=2)

@@ -313,7 +313,7 @@ def test_euler_past_the_limit_is_a_period_two_orbit():
     """The oscillation past the limit is a period-2 cycle of the Euler map: h_{t+2} = h_t, h_{t+1} != h_t."""
     net = CTRNN(W=[[-4.0]], b=[0.5])
     cell = net.euler(0.6)
-    h = rnnss.scan(cell, np.zeros((4000, 0)), [1.0])[:, 0]
+    h = rnnss.scan(cell, np.zeros((4000, 0)), h0=[1.0])[:, 0]
     assert abs(h[-1] - h[-3]) < 1e-12 and abs(h[-1] - h[-2]) > 0.1
 
 

@@ -205,7 +205,7 @@ def test_half_life_of_a_perturbation_from_the_linearisation():
     modes = rnnss.eigenmodes(linearize(cell, [h]))
     assert modes.half_life[0] == pytest.approx(math.log(0.5) / math.log(slope), rel=1e-12)
     kick = 1e-7
-    traj = rnnss.cells.scan(cell, np.zeros((6, 0)), [h + kick])[:, 0] - h
+    traj = rnnss.scan(cell, np.zeros((6, 0)), h0=[h + kick])[:, 0] - h
     np.testing.assert_allclose(traj / kick, slope ** np.arange(1, 7), rtol=1e-5)
     assert fixed_points(cell, rng=0).half_life[0] == pytest.approx(modes.half_life[0], rel=1e-10)
 
@@ -381,8 +381,8 @@ def test_lyapunov_driven_scalar_equals_mean_log_derivative(rng):
     w = 1.7
     cell = ElmanCell(W=[[w]], U=[[1.0]])
     x = rng.standard_normal((400, 1))
-    spec = lyapunov_exponents(cell, x, [0.1], discard=50)
-    h = rnnss.cells.scan(cell, x, [0.1])[:, 0]
+    spec = lyapunov_exponents(cell, x, h0=[0.1], discard=50)
+    h = rnnss.scan(cell, x, h0=[0.1])[:, 0]
     a = w * np.r_[0.1, h[:-1]] + x[:, 0]
     assert spec.exponents[0] == pytest.approx(np.mean(np.log(np.abs(w * (1 - np.tanh(a) ** 2)))[50:]), rel=1e-12)
 
@@ -434,14 +434,14 @@ def test_jacobian_products_against_brute_force_finite_differences(kind, rng):
     cell = random_cell(kind, 3, 1, gain=1.5, rng=7)
     T = 12
     x = rng.standard_normal((T, 1))
-    flow = jacobian_products(cell, x, rng.standard_normal(cell.state_size))
+    flow = jacobian_products(cell, x, h0=rng.standard_normal(cell.state_size))
     eps = 1e-6
     for k in (1, 5, 12):
         start = flow.states[T - k]
         cols = []
         for e in eps * np.eye(cell.state_size):
-            plus = rnnss.cells.scan(cell, x[T - k :], start + e)[-1]
-            minus = rnnss.cells.scan(cell, x[T - k :], start - e)[-1]
+            plus = rnnss.scan(cell, x[T - k :], h0=start + e)[-1]
+            minus = rnnss.scan(cell, x[T - k :], h0=start - e)[-1]
             cols.append((plus - minus) / (2 * eps))
         np.testing.assert_allclose(flow.products[k], np.column_stack(cols), atol=1e-8)
     np.testing.assert_array_equal(flow.products[0], np.eye(cell.state_size))
@@ -479,7 +479,7 @@ def test_seed_numbers_adding_problem_rnn_versus_lstm():
     b = np.zeros(4 * n)
     b[n : 2 * n] = math.log(f / (1 - f))  # sigma(b_f) = 0.99 exactly, whatever the state
     lstm = LSTMCell(np.zeros((4 * n, n)), U=np.zeros((4 * n, 1)), b=b)
-    flow_lstm = jacobian_products(lstm, np.zeros((499, 1)), np.ones(2 * n))
+    flow_lstm = jacobian_products(lstm, np.zeros((499, 1)), h0=np.ones(2 * n))
     np.testing.assert_allclose(flow_lstm.products[499][n:, n:], f**499 * np.eye(n), rtol=1e-9)
     assert f**499 == pytest.approx(6.6e-3, rel=0.01) and 0.90**499 == pytest.approx(1.4e-23, rel=0.05)
     assert flow_lstm.norms[499] / flow_rnn.norms[499] > 1e20  # "many orders of magnitude"

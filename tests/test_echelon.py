@@ -198,7 +198,7 @@ def test_a0_is_handled_exactly_by_every_operation(tmp_path):
     assert ech.ma_radius == pytest.approx(std.ma_radius, rel=1e-12)
     np.testing.assert_allclose(innovation_responses(ech, 12), innovation_responses(std, 12), atol=1e-13)
     np.testing.assert_allclose(autocovariances(ech, 8), autocovariances(std, 8), rtol=1e-11, atol=1e-13)
-    y = rnnss.simulate_varma(ech, 60, rng=2)
+    y = rnnss.simulate(ech, 60, rng=2).y
     assert varma_loglik(ech, y) == pytest.approx(varma_loglik(std, y), rel=1e-12)
     # a general (not echelon) leading matrix
     gen = VARMA(ar=std.ar, ma=std.ma, sigma=std.sigma, a0=[[2.0, 0.3], [0.1, 1.5]], intercept=[1.0, 0.5])
@@ -219,7 +219,7 @@ def test_statsmodels_refuses_a0_and_accepts_the_standard_form():
     with pytest.raises(ValueError, match="no leading matrix A_0.*varma_standard_form"):
         rnnss.to_statsmodels_params(ech)
     std = varma_standard_form(ech)
-    y = rnnss.simulate_varma(ech, 80, rng=5)
+    y = rnnss.simulate(ech, 80, rng=5).y
     import warnings
 
     with warnings.catch_warnings():
@@ -576,7 +576,7 @@ def test_echelon_fit_recovers_a_simulated_model_with_inputs():
         kronecker_indices=(1, 0),
     )
     x = np.random.default_rng(3).standard_normal((600, 1))
-    y = rnnss.simulate_varma(true, x=x, rng=4)
+    y = rnnss.simulate(true, x=x, rng=4).y
     fit = rnnss.fit_varma_rnn(y, x=x, kronecker_indices=(1, 0))
     assert fit.converged and fit.loglik >= varma_loglik(true, y, x) - 1e-8
     st = echelon_structure((1, 0))

@@ -367,12 +367,12 @@ def test_long_sequence_no_underflow_scaled_log_hmmlearn_and_extended_precision()
     np.testing.assert_allclose(run.posteriors, sm.posteriors, atol=1e-13)
     vit = viterbi(hmm, y)
     lp, path = hmmlearn_model(hmm).decode(column(y))
-    assert vit.log_prob == pytest.approx(lp, rel=1e-10)
+    assert vit.loglik == pytest.approx(lp, rel=1e-10)
     joint = lambda z: math.fsum(
         np.log(hmm.pi[z[:1]]).tolist() + np.log(hmm.A[z[:-1], z[1:]]).tolist() + np.log(hmm.B[z, y]).tolist()
     )  # noqa: E731
     # Paths may differ only at exact ties; both must reach the same joint probability.
-    assert joint(vit.path) == pytest.approx(vit.log_prob, rel=1e-15) and joint(path) == joint(vit.path)
+    assert joint(vit.path) == pytest.approx(vit.loglik, rel=1e-15) and joint(path) == joint(vit.path)
 
 
 def test_scaled_long_gaussian_sequence_matches_log_and_hmmlearn():
@@ -465,10 +465,10 @@ def test_posteriors_filtering_and_viterbi_vs_brute_force_and_hmmlearn(seed):
     vit = viterbi(hmm, y)
     assert psecond < pbest * (1 - 1e-9)  # a unique best path, so the comparison is well posed
     np.testing.assert_array_equal(vit.path, best)
-    assert vit.log_prob == pytest.approx(math.log(pbest), rel=1e-14)
+    assert vit.loglik == pytest.approx(math.log(pbest), rel=1e-14)
     lp, path = hmmlearn_model(hmm).decode(column(y))
     np.testing.assert_array_equal(path, best)
-    assert lp == pytest.approx(vit.log_prob, rel=1e-13)
+    assert lp == pytest.approx(vit.loglik, rel=1e-13)
 
 
 def test_gaussian_posteriors_and_viterbi_vs_brute_force_and_hmmlearn():
@@ -482,7 +482,7 @@ def test_gaussian_posteriors_and_viterbi_vs_brute_force_and_hmmlearn():
     vit = viterbi(g, y)
     np.testing.assert_array_equal(vit.path, best)
     np.testing.assert_array_equal(hmmlearn_model(g).decode(y)[1], best)
-    assert vit.log_prob == pytest.approx(math.log(pbest), rel=1e-13)
+    assert vit.loglik == pytest.approx(math.log(pbest), rel=1e-13)
 
 
 def test_backward_log_beta_closed_form_two_steps():
@@ -500,7 +500,7 @@ def test_result_reprs():
         repr(sm.forward).startswith("HMMFilterResult(T=3, K=2")
         and repr(sm.backward) == "HMMBackwardResult(T=3, K=2, method='scaled')"
     )
-    assert repr(viterbi(CASINO, [5, 5])).startswith("ViterbiResult(T=2, log_prob=-")
+    assert repr(viterbi(CASINO, [5, 5])).startswith("ViterbiResult(T=2, loglik=-")
     assert repr(simulate(CASINO, 4, batch=2, rng=0)) == "HMMSample(states: shape (2, 4), y: shape (2, 4), K=2)"
     assert repr(belief_rnn(CASINO)).startswith("BeliefRNN(HMM(K=2")
 
@@ -672,7 +672,7 @@ def test_converter_type_errors():
         hmm_to_rnn(random_gaussian_hmm(0))
     with pytest.raises(TypeError, match="hmm must be a rnnss.HMM; got str"):
         hmm_to_rnn("hmm")
-    with pytest.raises(TypeError, match="cell must be a rnnss.cells.OneHotSoftmaxCell; got BeliefCell"):
+    with pytest.raises(TypeError, match="cell must be a rnnss.OneHotSoftmaxCell; got BeliefCell"):
         rnn_to_hmm(belief_rnn(CASINO).forward)
 
 
@@ -802,7 +802,7 @@ def test_property_every_route_equals_brute_force(seed, K, M, T, zeros):
         for method in ("scaled", "log"):
             np.testing.assert_allclose(hmm_smoother(hmm, y, method=method).posteriors, post, atol=1e-12)
         vit = viterbi(hmm, y)
-        assert vit.log_prob == pytest.approx(math.log(pbest), rel=1e-12, abs=1e-14)
+        assert vit.loglik == pytest.approx(math.log(pbest), rel=1e-12, abs=1e-14)
         if psecond < pbest * (1 - 1e-9):
             np.testing.assert_array_equal(vit.path, best)
     rt = rnn_to_hmm(hmm_to_rnn(hmm))

@@ -197,7 +197,7 @@ def test_bptt_input_and_initial_state_gradients(name, rng):
     x, h0, G = rng.standard_normal((B, T, 2)), 0.5 * rng.standard_normal((B, S)), rng.standard_normal((B, T, S))
 
     def L(xx, hh):
-        return float(np.sum(G * rnnss.scan(cell, xx, hh)))
+        return float(np.sum(G * rnnss.scan(cell, xx, h0=hh)))
 
     res = rnnss.bptt(cell, x, G, h0=h0)
     eps = 1e-6
@@ -221,7 +221,7 @@ def test_bptt_input_and_initial_state_gradients(name, rng):
             for sign in (1.0, -1.0):
                 q = np.array(p0)
                 q[idx] += sign * eps
-                vals.append(float(np.sum(G * rnnss.scan(dataclasses.replace(cell, **{key: q}), x, h0))))
+                vals.append(float(np.sum(G * rnnss.scan(dataclasses.replace(cell, **{key: q}), x, h0=h0))))
             fd[idx] = (vals[0] - vals[1]) / (2 * eps)
         np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-7 * np.abs(fd).max(), err_msg=key)
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import _validate as v
+from .._deprecation import keyword_only
 from .._model import Model
 from ..exceptions import NumericalError
 
@@ -98,7 +99,8 @@ class Cell(Model, abc.ABC):
         return np.broadcast_to(xa, (nb, self.n_inputs)), np.broadcast_to(sa, (nb, self.state_size)), batched
 
 
-def scan(cell: Cell, xs: Any, h0: Any = None, *, lengths: Any = None) -> np.ndarray:
+@keyword_only(2, "h0")
+def scan(cell: Cell, xs: Any, *, h0: Any = None, lengths: Any = None) -> np.ndarray:
     """Drive a cell over a sequence: ``s_t = cell(x_t, s_{t-1})`` for ``t = 1..T``.
 
     Parameters

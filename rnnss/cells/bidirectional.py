@@ -24,7 +24,7 @@ class Bidirectional(Model):
     representation at step ``t`` is ``[h^->_t; h^<-_t]``: non-causal, like the RTS smoother against the
     Kalman filter. Saveable with :func:`rnnss.save` (the two cells are stored inside the file).
 
-    It is deliberately not a :class:`~rnnss.cells.Cell`: a cell is a causal step map
+    It is deliberately not a :class:`~rnnss.Cell`: a cell is a causal step map
     ``s_t = f(x_t, s_{t-1})``, and a bidirectional network has none (step ``t`` needs ``x_{t+1} .. x_T``),
     so the cell tools (fixed points, Lyapunov exponents, filters) would give meaningless answers. Its
     gradient paths are measured by :func:`rnnss.bidirectional_gradient_flow`.
@@ -130,7 +130,7 @@ def bidirectional_scan(
     """
     full_state = v.as_bool("full_state", full_state)
     if not isinstance(bi, Bidirectional):
-        raise TypeError(f"bi must be an rnnss.cells.Bidirectional; got {type(bi).__name__}")
+        raise TypeError(f"bi must be an rnnss.Bidirectional; got {type(bi).__name__}")
     full_state = v.as_bool("full_state", full_state)
     arr, batched = v.as_sequence("xs", xs, bi.n_inputs, allow_nan=lengths is not None)
     nb, T, _ = arr.shape
@@ -142,16 +142,16 @@ def bidirectional_scan(
                     f"{name} must have shape ({cell.state_size},) or ({nb}, {cell.state_size}); got shape {shape}"
                 )
     if lengths is None:
-        fw = scan(bi.forward, arr, h0_forward)
-        bw = scan(bi.backward, arr[:, ::-1], h0_backward)[:, ::-1]
+        fw = scan(bi.forward, arr, h0=h0_forward)
+        bw = scan(bi.backward, arr[:, ::-1], h0=h0_backward)[:, ::-1]
     else:
         L = sequence_lengths(lengths, nb, T, batched)
-        fw = scan(bi.forward, arr, h0_forward, lengths=L)
+        fw = scan(bi.forward, arr, h0=h0_forward, lengths=L)
         # Reverse each sequence inside its own length (padding stays in place); the map is an involution.
         t = np.arange(T)
         rev = np.where(t < L[:, None], L[:, None] - 1 - t, t)
         rows = np.arange(nb)[:, None]
-        bw = scan(bi.backward, arr[rows, rev], h0_backward, lengths=L)[rows, rev]
+        bw = scan(bi.backward, arr[rows, rev], h0=h0_backward, lengths=L)[rows, rev]
     if not full_state:
         fw, bw = bi.forward.hidden(fw), bi.backward.hidden(bw)
     out = np.concatenate([fw, bw], axis=-1)

@@ -206,7 +206,7 @@ class EulerCTRNNCell(Cell):
     r"""Forward Euler of a :class:`CTRNN`: ``h_t = h_{t-1} + (dt / tau) (-h_{t-1} + phi(W h_{t-1} + U x_t + b))``.
 
     With ``alpha = dt / tau`` (one per unit) this is ``h_t = (1 - alpha) h_{t-1} + alpha phi(...)``: for a
-    common ``tau`` and ``dt <= tau`` exactly the :class:`~rnnss.cells.LeakyCell` with that ``alpha``; here
+    common ``tau`` and ``dt <= tau`` exactly the :class:`~rnnss.LeakyCell` with that ``alpha``; here
     ``alpha`` may differ per unit and exceed 1 (a step longer than a time constant), which is where Euler
     breaks down. The input ``x_t`` is held over the step ``(t - 1) dt .. t dt``. Its fixed points are the
     CTRNN's equilibria for every ``dt``; their stability is not (see :func:`rnnss.euler_comparison`).

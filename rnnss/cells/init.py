@@ -109,7 +109,7 @@ def random_cell(
     n_inputs : int, default 0
         Inputs ``p``.
     activation : str, default "tanh"
-        Activation of an Elman or leaky cell (one of :data:`rnnss.cells.ACTIVATIONS`).
+        Activation of an Elman or leaky cell (one of :data:`rnnss.ACTIVATIONS`).
     alpha : float, optional
         Leak rate of a leaky cell (required for ``kind="leaky"``).
     recurrent : {"fan_in", "orthogonal", "identity"}

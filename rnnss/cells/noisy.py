@@ -82,7 +82,7 @@ class NoisyCell(Model):
 
     def __post_init__(self) -> None:
         if not isinstance(self.cell, Cell):
-            raise TypeError(f"cell must be an rnnss cell (rnnss.cells.Cell); got {type(self.cell).__name__}")
+            raise TypeError(f"cell must be an rnnss cell (rnnss.Cell); got {type(self.cell).__name__}")
         S = self.cell.state_size
         h0 = np.zeros(S) if self.h0 is None else v.as_vector("h0", self.h0, S)
         P0 = np.zeros((S, S)) if self.P0 is None else v.as_psd("P0", self.P0, S)

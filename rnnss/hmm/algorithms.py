@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import _validate as v
+from .._deprecation import warn_deprecated
 from .._engine import resolve_engine
 from . import _batch
 from ._common import _log
@@ -475,16 +476,22 @@ class ViterbiResult:
     ----------
     path : ndarray of int, shape (T,)
         The most likely state sequence ``argmax_z p(z_1..z_T | y_1..y_T)`` (ties go to the lowest state).
-    log_prob : float
+    loglik : float
         ``log p(y_1..y_T, path)``, the joint log-probability of the path and the data (hmmlearn's
-        ``decode`` log-probability).
+        ``decode`` log-probability). ``log_prob`` is its deprecated old name.
     """
 
     path: np.ndarray
-    log_prob: float
+    loglik: float
+
+    @property
+    def log_prob(self) -> float:
+        """Deprecated name of :attr:`loglik` (removed in rnnss 0.3)."""
+        warn_deprecated("ViterbiResult.log_prob is deprecated; use ViterbiResult.loglik")
+        return self.loglik
 
     def __repr__(self) -> str:
-        return f"ViterbiResult(T={len(self.path)}, log_prob={self.log_prob:.6f})"
+        return f"ViterbiResult(T={len(self.path)}, loglik={self.loglik:.6f})"
 
 
 def viterbi(hmm: HMM | GaussianHMM, y: Any, *, engine: str = "auto") -> ViterbiResult:
@@ -505,7 +512,7 @@ def viterbi(hmm: HMM | GaussianHMM, y: Any, *, engine: str = "auto") -> ViterbiR
     Returns
     -------
     ViterbiResult
-        ``path`` (T,) and ``log_prob``.
+        ``path`` (T,) and ``loglik``.
 
     Raises
     ------

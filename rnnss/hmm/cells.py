@@ -43,7 +43,7 @@ class OneHotSoftmaxCell(Cell):
     the transition distribution ``softmax(W e_i) = A[i, :]``; extended linearly to beliefs (probability
     vectors) it is the Chapman-Kolmogorov prediction ``A^T h``. The all-zero state (the default initial
     state) is not a distribution but the flag "before the first step": its step is ``softmax(c) = pi``.
-    So :func:`rnnss.cells.scan` from the zero state returns the prior marginals ``p(z_1), ..., p(z_T)``.
+    So :func:`rnnss.scan` from the zero state returns the prior marginals ``p(z_1), ..., p(z_T)``.
     Sampling is :meth:`sample`; the exact likelihood of observations (the one-hot state summed out) is
     :meth:`loglik`. The cell has no input (``p = 0``).
 

@@ -80,7 +80,7 @@ def rnn_to_hmm(cell: OneHotSoftmaxCell) -> HMM:
     Raises
     ------
     TypeError
-        If ``cell`` is not a :class:`~rnnss.cells.OneHotSoftmaxCell`.
+        If ``cell`` is not a :class:`~rnnss.OneHotSoftmaxCell`.
 
     Examples
     --------
@@ -93,7 +93,7 @@ def rnn_to_hmm(cell: OneHotSoftmaxCell) -> HMM:
            [0. , 1. ]])
     """
     if not isinstance(cell, OneHotSoftmaxCell):
-        raise TypeError(f"cell must be a rnnss.cells.OneHotSoftmaxCell; got {type(cell).__name__}")
+        raise TypeError(f"cell must be a rnnss.OneHotSoftmaxCell; got {type(cell).__name__}")
     return HMM(pi=cell.initial_distribution, A=cell.transition_matrix, B=cell.emission_matrix)
 
 
@@ -178,7 +178,7 @@ def belief_rnn(hmm: HMM | GaussianHMM) -> BeliefRNN:
     Forward: ``alpha_t ∝ diag(b_t) A^T alpha_{t-1}`` (``pi`` in place of ``A^T alpha_0``), a deterministic RNN
     whose state is the filtering distribution and whose log-normalisers sum to ``log p(y_1..y_T)``.
     Backward: ``g_t ∝ A diag(b_{t+1}) g_{t+1}``, ``g_T ∝ 1``. Their normalised product is the smoothing
-    posterior: the bidirectional RNN that computes HMM smoothing exactly. See :class:`~rnnss.cells.BeliefCell`.
+    posterior: the bidirectional RNN that computes HMM smoothing exactly. See :class:`~rnnss.BeliefCell`.
 
     For a categorical HMM the cells read one-hot symbols (``b_t = B x_t``); for a Gaussian HMM they read
     the likelihood vector (the densities divided by their maximum, which the normalisation ignores).
